@@ -1,0 +1,1 @@
+"""Device families: pure framing and protocol code, drivers over a transport, simulators."""

@@ -1,0 +1,1 @@
+"""hallq: software for a government service hall."""

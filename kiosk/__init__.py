@@ -1,0 +1,1 @@
+"""The self-service ticket kiosk (PySide6)."""
