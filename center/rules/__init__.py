@@ -1,0 +1,1 @@
+"""Pure queue and calendar rules: no I/O, no database."""
