@@ -1,0 +1,1 @@
+"""The hall's central case database and queue engine (no Qt, no serial)."""

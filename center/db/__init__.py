@@ -1,0 +1,1 @@
+"""The case database: tables, connections and migrations (SQLite embedded, PostgreSQL in production)."""

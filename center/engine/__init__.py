@@ -1,0 +1,1 @@
+"""The queue engine and case service: pure rules applied in database transactions."""

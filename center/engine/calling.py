@@ -1,0 +1,504 @@
+"""Window actions on tickets: call next, call a number, recall, skip, requeue, transfer, finish.
+
+Each action is one transaction that first locks the window's row, so one window never runs
+two actions at once. Call-next reads only the head of each lane of each service the window
+serves (an index seek each: the cost does not grow with the queue) and lets the pure policy in
+``center.rules.priority`` choose. On PostgreSQL the heads are read ``FOR UPDATE SKIP LOCKED``,
+so two windows calling at the same instant never take the same ticket; on SQLite the
+``BEGIN IMMEDIATE`` transaction does the same by running one writer at a time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import Row, insert, select, update
+
+from center.db.tables import calls, evaluations, sessions, tickets, windows
+from center.engine.context import Context
+from center.engine.states import (
+    EvaluationStatus,
+    Lane,
+    SessionOutcome,
+    TicketState,
+    WindowStatus,
+)
+from center.engine.store import Tx
+from center.errors import InvalidState, NotFound
+from center.rules.numbering import parse_display
+from center.rules.priority import Candidate, choose, front_key, regular_key
+from config.schema import Window
+
+LANE_ORDER = (Lane.APPOINTMENT, Lane.PRIORITY, Lane.REGULAR)
+
+
+@dataclass(frozen=True, slots=True)
+class CalledTicket:
+    """A ticket called to a window."""
+
+    id: int
+    display: str
+    service: str
+    window: int
+    staff: str | None
+    lane: Lane
+    waited_seconds: float
+    recalls: int = 0
+
+
+def base_lane(row: Any) -> Lane:
+    """The lane a ticket returns to when it re-enters a queue (appointment priority is used up)."""
+    return Lane.PRIORITY if row.priority_class else Lane.REGULAR
+
+
+class CallDesk:
+    """The actions a window takes on tickets."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    # --- shared steps -------------------------------------------------------------------
+
+    def window(self, number: int) -> Window:
+        """The configured window, or NotFound."""
+        win = self.ctx.cfg.windows_by_number.get(number)
+        if win is None:
+            raise NotFound(f"unknown window {number}", zh=f"没有{number}号窗口")
+        return win
+
+    def _lock_window(self, tx: Tx, number: int) -> Row[Any]:
+        self.window(number)
+        row = tx.conn.execute(
+            select(windows).where(windows.c.number == number).with_for_update()
+        ).first()
+        if row is None or row.status == WindowStatus.CLOSED.value:
+            raise InvalidState(f"no one is logged in at window {number}", zh="本窗口未登录")
+        return row
+
+    def _ready_window(self, tx: Tx, number: int) -> Row[Any]:
+        row = self._lock_window(tx, number)
+        if row.status == WindowStatus.PAUSED.value:
+            raise InvalidState(
+                f"window {number} is paused ({row.pause_reason}): resume it first",
+                zh="窗口暂停中，请先恢复服务",
+            )
+        if row.current_ticket_id is not None:
+            shown = self._display(tx, row.current_ticket_id)
+            raise InvalidState(
+                f"window {number} is still serving {shown}: finish, skip or transfer it first",
+                zh=f"{shown}号尚未办结",
+            )
+        return row
+
+    def _serving(self, tx: Tx, number: int) -> tuple[Row[Any], Row[Any]]:
+        win = self._lock_window(tx, number)
+        if win.current_ticket_id is None:
+            raise InvalidState(
+                f"window {number} is not serving any ticket", zh="当前没有正在办理的号"
+            )
+        ticket = tx.conn.execute(select(tickets).where(tickets.c.id == win.current_ticket_id)).one()
+        return win, ticket
+
+    def _display(self, tx: Tx, ticket_id: int) -> str:
+        return str(
+            tx.conn.execute(select(tickets.c.display).where(tickets.c.id == ticket_id)).scalar()
+        )
+
+    def _actor(self, win: Row[Any]) -> str:
+        return f"staff:{win.staff}" if win.staff else f"window:{win.number}"
+
+    def _end_session(
+        self, tx: Tx, ticket_id: int, now: dt.datetime, outcome: SessionOutcome
+    ) -> None:
+        tx.conn.execute(
+            update(sessions)
+            .where(sessions.c.ticket_id == ticket_id, sessions.c.ended_at.is_(None))
+            .values(ended_at=now, outcome=outcome.value)
+        )
+
+    def _release_window(self, tx: Tx, number: int) -> None:
+        tx.conn.execute(
+            update(windows).where(windows.c.number == number).values(current_ticket_id=None)
+        )
+
+    # --- call next ----------------------------------------------------------------------
+
+    def call_next(self, number: int) -> CalledTicket | None:
+        """Call the next ticket for window ``number``; None when nobody waits for it."""
+        now, day, now_ms = self.ctx.now()
+        cfg = self.window(number)
+        with self.ctx.store.write() as tx:
+            win = self._ready_window(tx, number)
+            candidates = self._heads(tx, cfg, day)
+            choice = choose(
+                candidates,
+                services=cfg.services,
+                selection=cfg.selection,
+                streak=win.priority_streak,
+                policy=self.ctx.policy,
+                now_ms=now_ms,
+            )
+            if choice is None:
+                return None
+            return self._assign(
+                tx, win, choice.candidate.ticket_id, now, day, "call", choice.streak
+            )
+
+    def _heads(self, tx: Tx, cfg: Window, day: dt.date) -> list[Candidate]:
+        skip = " FOR UPDATE SKIP LOCKED" if tx.postgres else ""
+        base = select(tickets.c.id, tickets.c.service, tickets.c.lane, tickets.c.queue_key).where(
+            tickets.c.state == TicketState.WAITING.value
+        )
+        stmts = [
+            base.where(tickets.c.target_window == cfg.number)
+            .order_by(tickets.c.queue_key, tickets.c.id)
+            .limit(1)
+        ]
+        for service in cfg.services:
+            for lane in LANE_ORDER:
+                stmts.append(
+                    base.where(
+                        tickets.c.hall_day == day,
+                        tickets.c.service == service,
+                        tickets.c.lane == lane.value,
+                    )
+                    .order_by(tickets.c.queue_key, tickets.c.id)
+                    .limit(1)
+                )
+        found: list[Candidate] = []
+        for stmt in stmts:
+            if skip:
+                stmt = stmt.with_for_update(skip_locked=True)
+            row = tx.conn.execute(stmt).first()
+            if row is not None:
+                found.append(Candidate(row.id, row.service, Lane(row.lane), row.queue_key))
+        return found
+
+    def _assign(
+        self,
+        tx: Tx,
+        win: Row[Any],
+        ticket_id: int,
+        now: dt.datetime,
+        day: dt.date,
+        kind: str,
+        streak: int,
+    ) -> CalledTicket:
+        t = tx.conn.execute(select(tickets).where(tickets.c.id == ticket_id)).one()
+        lane = Lane(t.lane)
+        values: dict[str, Any] = {
+            "state": TicketState.CALLED.value,
+            "window": win.number,
+            "staff": win.staff,
+            "called_at": now,
+            "first_called_at": t.first_called_at or now,
+            "target_window": None,
+        }
+        if lane is Lane.DIRECT:
+            values["lane"] = base_lane(t).value
+        tx.conn.execute(update(tickets).where(tickets.c.id == ticket_id).values(values))
+        tx.conn.execute(
+            update(windows)
+            .where(windows.c.number == win.number)
+            .values(current_ticket_id=ticket_id, priority_streak=streak)
+        )
+        tx.conn.execute(
+            insert(calls).values(
+                ticket_id=ticket_id, window=win.number, staff=win.staff, kind=kind, at=now
+            )
+        )
+        tx.conn.execute(
+            insert(sessions).values(
+                ticket_id=ticket_id,
+                hall_day=t.hall_day,
+                service=t.service,
+                window=win.number,
+                staff=win.staff,
+                started_at=now,
+            )
+        )
+        waited = (now - t.issued_at).total_seconds()
+        tx.emit(
+            "ticket.called",
+            at=now,
+            hall_day=day,
+            actor=self._actor(win),
+            ticket_id=ticket_id,
+            window=win.number,
+            number=t.display,
+            service=t.service,
+            lane=lane.value,
+            staff=win.staff,
+            how=kind,
+            waited_seconds=round(waited, 1),
+        )
+        return CalledTicket(ticket_id, t.display, t.service, win.number, win.staff, lane, waited)
+
+    # --- call a given number ------------------------------------------------------------
+
+    def call_number(self, number: int, display: str) -> CalledTicket:
+        """Call ticket ``display`` (e.g. "A012") to window ``number``: a waiting ticket, or a
+        no-show back within the requeue time."""
+        now, day, _ = self.ctx.now()
+        cfg = self.window(number)
+        prefix, n = self._parse(display)
+        with self.ctx.store.write() as tx:
+            win = self._ready_window(tx, number)
+            t = self._ticket_by_number(tx, day, prefix, n, display)
+            if t.service not in cfg.services and t.target_window != number:
+                raise InvalidState(
+                    f"window {number} does not serve {t.service} ({display})",
+                    zh=f"本窗口不办理{display}号的业务",
+                )
+            if t.state == TicketState.NO_SHOW.value:
+                self._check_requeue_allowed(t, now, display)
+            elif t.state != TicketState.WAITING.value or (t.target_window not in (None, number)):
+                raise InvalidState(
+                    f"{display} is {t.state}, not waiting", zh=f"{display}号不在等候中"
+                )
+            return self._assign(tx, win, t.id, now, day, "call_number", win.priority_streak)
+
+    def _parse(self, display: str) -> tuple[str, int]:
+        try:
+            return parse_display(display)
+        except ValueError as exc:
+            raise NotFound(str(exc), zh="号码格式有误") from exc
+
+    def _ticket_by_number(
+        self, tx: Tx, day: dt.date, prefix: str, n: int, display: str
+    ) -> Row[Any]:
+        codes = [s.code for s in self.ctx.cfg.services if s.prefix == prefix]
+        row = None
+        if codes:
+            row = tx.conn.execute(
+                select(tickets)
+                .where(
+                    tickets.c.hall_day == day,
+                    tickets.c.original_service == codes[0],
+                    tickets.c.number == n,
+                )
+                .with_for_update()
+            ).first()
+        if row is None:
+            raise NotFound(f"no ticket {display} today", zh=f"今天没有{display}号")
+        return row
+
+    def _check_requeue_allowed(self, t: Row[Any], now: dt.datetime, display: str) -> None:
+        limit = self.ctx.cfg.priority.no_show_requeue_minutes
+        if t.requeues >= 1 or limit == 0:
+            raise InvalidState(
+                f"{display} was already put back once", zh=f"{display}号已过号重排过一次"
+            )
+        if t.ended_at is None or now - t.ended_at > dt.timedelta(minutes=limit):
+            raise InvalidState(
+                f"{display} missed its call more than {limit} minutes ago: take a new ticket",
+                zh=f"{display}号过号超过{limit}分钟，请重新取号",
+            )
+
+    # --- actions on the ticket being served ---------------------------------------------
+
+    def recall(self, number: int) -> CalledTicket:
+        """Call the current ticket again (counted)."""
+        now, day, _ = self.ctx.now()
+        with self.ctx.store.write() as tx:
+            win, t = self._serving(tx, number)
+            tx.conn.execute(
+                update(tickets).where(tickets.c.id == t.id).values(recalls=t.recalls + 1)
+            )
+            tx.conn.execute(
+                insert(calls).values(
+                    ticket_id=t.id, window=number, staff=win.staff, kind="recall", at=now
+                )
+            )
+            tx.emit(
+                "ticket.recalled",
+                at=now,
+                hall_day=day,
+                actor=self._actor(win),
+                ticket_id=t.id,
+                window=number,
+                number=t.display,
+                service=t.service,
+                recalls=t.recalls + 1,
+            )
+        waited = (now - t.issued_at).total_seconds()
+        return CalledTicket(
+            t.id, t.display, t.service, number, win.staff, Lane(t.lane), waited, t.recalls + 1
+        )
+
+    def skip(self, number: int) -> str:
+        """Mark the current ticket as a no-show (过号); returns its number."""
+        now, day, _ = self.ctx.now()
+        with self.ctx.store.write() as tx:
+            win, t = self._serving(tx, number)
+            tx.conn.execute(
+                update(tickets)
+                .where(tickets.c.id == t.id)
+                .values(state=TicketState.NO_SHOW.value, ended_at=now)
+            )
+            self._end_session(tx, t.id, now, SessionOutcome.NO_SHOW)
+            self._release_window(tx, number)
+            tx.emit(
+                "ticket.no_show",
+                at=now,
+                hall_day=day,
+                actor=self._actor(win),
+                ticket_id=t.id,
+                window=number,
+                number=t.display,
+                service=t.service,
+            )
+        return str(t.display)
+
+    def requeue(self, display: str, *, actor: str = "system") -> None:
+        """Put a no-show back in its queue, once, within the configured minutes."""
+        now, day, now_ms = self.ctx.now()
+        prefix, n = self._parse(display)
+        with self.ctx.store.write() as tx:
+            t = self._ticket_by_number(tx, day, prefix, n, display)
+            if t.state != TicketState.NO_SHOW.value:
+                raise InvalidState(
+                    f"{display} is {t.state}, not a no-show", zh=f"{display}号不是过号状态"
+                )
+            self._check_requeue_allowed(t, now, display)
+            keep = self.ctx.cfg.priority.requeue_position == "keep"
+            tx.conn.execute(
+                update(tickets)
+                .where(tickets.c.id == t.id)
+                .values(
+                    state=TicketState.WAITING.value,
+                    lane=base_lane(t).value,
+                    queue_key=t.queue_key if keep else regular_key(now_ms),
+                    requeues=t.requeues + 1,
+                    window=None,
+                    ended_at=None,
+                )
+            )
+            tx.emit(
+                "ticket.requeued",
+                at=now,
+                hall_day=day,
+                actor=actor,
+                ticket_id=t.id,
+                number=t.display,
+                service=t.service,
+            )
+
+    def transfer(
+        self,
+        number: int,
+        *,
+        to_service: str | None = None,
+        to_window: int | None = None,
+        position: Literal["keep", "front"] | None = None,
+    ) -> None:
+        """Send the current ticket to another service's queue or to one named window."""
+        if (to_service is None) == (to_window is None):
+            raise InvalidState("transfer needs exactly one of to_service or to_window")
+        if to_service is not None and to_service not in self.ctx.cfg.services_by_code:
+            raise NotFound(f"unknown service {to_service!r}", zh="没有这项业务")
+        if to_window is not None:
+            self.window(to_window)
+            if to_window == number:
+                raise InvalidState("a ticket cannot be transferred to the window it is at")
+        position = position or self.ctx.cfg.priority.transfer_position
+        now, day, now_ms = self.ctx.now()
+        with self.ctx.store.write() as tx:
+            win, t = self._serving(tx, number)
+            values: dict[str, Any] = {
+                "state": TicketState.WAITING.value,
+                "transfers": t.transfers + 1,
+                "window": None,
+                "queue_key": t.queue_key if position == "keep" else front_key(now_ms),
+            }
+            if to_service is not None:
+                values.update(service=to_service, lane=base_lane(t).value, target_window=None)
+            else:
+                values.update(lane=Lane.DIRECT.value, target_window=to_window)
+            tx.conn.execute(update(tickets).where(tickets.c.id == t.id).values(values))
+            self._end_session(tx, t.id, now, SessionOutcome.TRANSFERRED)
+            self._release_window(tx, number)
+            tx.emit(
+                "ticket.transferred",
+                at=now,
+                hall_day=day,
+                actor=self._actor(win),
+                ticket_id=t.id,
+                window=number,
+                number=t.display,
+                from_service=t.service,
+                to_service=to_service or t.service,
+                to_window=to_window,
+                position=position,
+            )
+
+    def finish(self, number: int) -> int:
+        """Finish serving the current ticket and invite its rating; returns the ticket id."""
+        now, day, _ = self.ctx.now()
+        with self.ctx.store.write() as tx:
+            win, t = self._serving(tx, number)
+            tx.conn.execute(
+                update(tickets)
+                .where(tickets.c.id == t.id)
+                .values(state=TicketState.DONE.value, ended_at=now)
+            )
+            self._end_session(tx, t.id, now, SessionOutcome.DONE)
+            self._release_window(tx, number)
+            handled = (now - t.called_at).total_seconds() if t.called_at else 0.0
+            tx.emit(
+                "ticket.done",
+                at=now,
+                hall_day=day,
+                actor=self._actor(win),
+                ticket_id=t.id,
+                window=number,
+                number=t.display,
+                service=t.service,
+                handling_seconds=round(handled, 1),
+            )
+            self.invite(tx, win, t, now, day)
+        return int(t.id)
+
+    def invite(self, tx: Tx, win: Row[Any], t: Row[Any], now: dt.datetime, day: dt.date) -> int:
+        """Open the rating invitation for ticket ``t`` at its window (once per ticket)."""
+        existing = tx.conn.execute(
+            select(evaluations.c.id).where(evaluations.c.ticket_id == t.id)
+        ).scalar()
+        if existing is not None:
+            return int(existing)
+        timeout = dt.timedelta(seconds=self.ctx.cfg.evaluation.invite_timeout_seconds)
+        eval_id = tx.conn.execute(
+            insert(evaluations)
+            .values(
+                ticket_id=t.id,
+                hall_day=t.hall_day,
+                service=t.service,
+                window=win.number,
+                staff=win.staff,
+                status=EvaluationStatus.INVITED.value,
+                invited_at=now,
+                expires_at=now + timeout,
+            )
+            .returning(evaluations.c.id)
+        ).scalar_one()
+        tx.emit(
+            "evaluation.invited",
+            at=now,
+            hall_day=day,
+            actor=self._actor(win),
+            ticket_id=t.id,
+            window=win.number,
+            number=t.display,
+            staff=win.staff,
+            expires_at=(now + timeout).isoformat(),
+        )
+        return int(eval_id)
+
+    def invite_evaluation(self, number: int) -> int:
+        """Invite the citizen at window ``number`` to rate this visit (before or at finishing)."""
+        now, day, _ = self.ctx.now()
+        with self.ctx.store.write() as tx:
+            win, t = self._serving(tx, number)
+            return self.invite(tx, win, t, now, day)

@@ -1,0 +1,177 @@
+"""Transactions over the case database, and the event log written in commit order.
+
+Every state change is recorded as an event (全过程留痕) in the same transaction as the change.
+Events are buffered during the transaction and inserted last. On PostgreSQL a transaction-level
+advisory lock is taken just before that insert, so sequence numbers are handed out in commit
+order: a subscriber that has seen ``seq = n`` can never later meet a committed event with a
+smaller number (the property live streams resume on). SQLite serialises writers already.
+After commit, listeners (the live event hub) receive the committed events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Engine, insert, select, text
+
+from center.db.tables import events
+
+log = logging.getLogger(__name__)
+
+EVENT_LOCK_KEY = 0x68616C6C  # "hall": the advisory lock that orders event sequence numbers
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One committed entry of the event log."""
+
+    seq: int
+    at: dt.datetime
+    hall_day: dt.date
+    kind: str
+    actor: str
+    ticket_id: int | None
+    window: int | None
+    data: dict[str, Any]
+
+
+@dataclass(slots=True)
+class _Pending:
+    at: dt.datetime
+    hall_day: dt.date
+    kind: str
+    actor: str
+    ticket_id: int | None
+    window: int | None
+    data: dict[str, Any]
+
+
+@dataclass
+class Tx:
+    """A writing transaction: its connection and the events it will record."""
+
+    conn: Connection
+    postgres: bool
+    pending: list[_Pending] = field(default_factory=list)
+    committed: list[Event] = field(default_factory=list)
+
+    def emit(
+        self,
+        kind: str,
+        /,
+        *,
+        at: dt.datetime,
+        hall_day: dt.date,
+        actor: str,
+        ticket_id: int | None = None,
+        window: int | None = None,
+        **data: Any,
+    ) -> None:
+        """Record that ``kind`` happened; written when the transaction commits."""
+        self.pending.append(_Pending(at, hall_day, kind, actor, ticket_id, window, data))
+
+    def lock(self) -> str:
+        """``FOR UPDATE`` on PostgreSQL, nothing on SQLite (its writers are serialised)."""
+        return " FOR UPDATE" if self.postgres else ""
+
+    def _flush(self) -> None:
+        if not self.pending:
+            return
+        if self.postgres:
+            self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENT_LOCK_KEY})
+        rows = [
+            {
+                "at": p.at,
+                "hall_day": p.hall_day,
+                "kind": p.kind,
+                "actor": p.actor,
+                "ticket_id": p.ticket_id,
+                "window": p.window,
+                "data": p.data,
+            }
+            for p in self.pending
+        ]
+        result = self.conn.execute(
+            insert(events).returning(events.c.seq, sort_by_parameter_order=True), rows
+        )
+        seqs = [r.seq for r in result]
+        self.committed = [
+            Event(s, p.at, p.hall_day, p.kind, p.actor, p.ticket_id, p.window, p.data)
+            for s, p in zip(seqs, self.pending, strict=True)
+        ]
+
+
+Listener = Callable[[list[Event]], None]
+
+
+class Store:
+    """Opens transactions and tells listeners about committed events."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.postgres = engine.dialect.name == "postgresql"
+        self._listeners: list[Listener] = []
+        self._lock = threading.Lock()
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` with each transaction's events after it commits; returns an unsubscribe."""
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        """A writing transaction; committed when the block ends, rolled back on any exception."""
+        with self.engine.connect() as conn:
+            tx = Tx(conn, self.postgres)
+            with conn.begin():
+                yield tx
+                tx._flush()
+        if tx.committed:
+            self._notify(tx.committed)
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only transaction (a deferred BEGIN on SQLite: it never blocks writers)."""
+        with self.engine.connect() as conn:
+            conn.execution_options(readonly=True)
+            with conn.begin():
+                yield conn
+
+    def _notify(self, committed: list[Event]) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(committed)
+            except Exception:
+                log.exception("event listener failed")
+
+    def events_after(self, seq: int, limit: int = 1000) -> list[Event]:
+        """Committed events with a sequence number above ``seq``, oldest first."""
+        with self.read() as conn:
+            rows = conn.execute(
+                select(events).where(events.c.seq > seq).order_by(events.c.seq).limit(limit)
+            ).all()
+        return [
+            Event(r.seq, r.at, r.hall_day, r.kind, r.actor, r.ticket_id, r.window, r.data)
+            for r in rows
+        ]
+
+    def last_seq(self) -> int:
+        """The newest committed sequence number (0 when the log is empty)."""
+        with self.read() as conn:
+            value = conn.execute(text("SELECT max(seq) FROM events")).scalar()
+        return int(value or 0)

@@ -1,0 +1,309 @@
+"""Issuing tickets: numbers, limits, priority classes, appointments and wait estimates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from center.clock import to_ms
+from center.db.tables import appointments, number_counters, sessions, tickets, windows
+from center.engine.context import Context, PersonInput
+from center.engine.states import AppointmentStatus, Lane, SessionOutcome, TicketState, WindowStatus
+from center.engine.store import Tx
+from center.errors import InvalidState, LimitReached, NotFound, OutsideHours, Refused
+from center.rules.estimate import estimate_wait_seconds, mean_handling_seconds
+from center.rules.hours import hall_day, ticket_window_state
+from center.rules.numbering import capacity, format_number
+from center.rules.priority import priority_key, regular_key
+from config.schema import Service
+
+RECENT_SESSIONS = 20
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedTicket:
+    """What the kiosk prints."""
+
+    id: int
+    display: str
+    service: str
+    service_name: str
+    lane: Lane
+    priority_class: str | None
+    ahead: int
+    wait_seconds: float | None
+    issued_at: dt.datetime
+    hall_day: dt.date
+
+
+@dataclass(frozen=True, slots=True)
+class Appointment:
+    """A booked slot; ``code`` goes into the appointment QR code."""
+
+    id: int
+    code: str
+    service: str
+    slot_start: dt.datetime
+    slot_end: dt.datetime
+
+
+class TicketDesk:
+    """Issues tickets and checks in appointments."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    def service(self, code: str) -> Service:
+        """The configured service ``code``, or NotFound."""
+        svc = self.ctx.cfg.services_by_code.get(code)
+        if svc is None:
+            raise NotFound(f"unknown service {code!r}", zh="没有这项业务")
+        return svc
+
+    def issue(
+        self,
+        service: str,
+        *,
+        source: str = "kiosk",
+        source_ref: str | None = None,
+        priority_class: str | None = None,
+        person: PersonInput | None = None,
+    ) -> IssuedTicket:
+        """Take a ticket for ``service``; refuses outside hours and past any limit."""
+        svc = self.service(service)
+        now, day, now_ms = self.ctx.now()
+        self._check_open(now)
+        if svc.id_required and person is None:
+            raise Refused(f"service {svc.code} needs an ID card", zh="办理此业务需刷身份证")
+        lane, key = Lane.REGULAR, regular_key(now_ms)
+        if priority_class is not None:
+            key = self._priority_key(svc, priority_class, now_ms)
+            lane = Lane.PRIORITY
+        with self.ctx.store.write() as tx:
+            return self._insert(
+                tx, svc, now, day, lane, key, priority_class, person, source, source_ref
+            )
+
+    def _check_open(self, now: dt.datetime) -> None:
+        state = ticket_window_state(now, self.ctx.cfg.hall, self.ctx.cfg.hours, self.ctx.calendar)
+        if not state.open:
+            raise OutsideHours(f"tickets are not issued now ({state.reason})", zh=state.message)
+
+    def _priority_key(self, svc: Service, cls: str, now_ms: int) -> int:
+        spec = self.ctx.cfg.priority.classes.get(cls)
+        if spec is None:
+            raise NotFound(f"unknown priority class {cls!r}", zh="没有这种优先类别")
+        if not svc.green_channel:
+            raise Refused(f"service {svc.code} has no green channel", zh="此业务不设绿色通道")
+        return priority_key(now_ms, spec.head_start_minutes)
+
+    def _insert(
+        self,
+        tx: Tx,
+        svc: Service,
+        now: dt.datetime,
+        day: dt.date,
+        lane: Lane,
+        key: int,
+        priority_class: str | None,
+        person: PersonInput | None,
+        source: str,
+        source_ref: str | None,
+        appointment_id: int | None = None,
+    ) -> IssuedTicket:
+        person_id = self.ctx.person_id(tx, person, now)
+        if person_id is not None and svc.per_person_daily:
+            self._check_person_limit(tx, svc, day, person_id)
+        number = self._next_number(tx, svc, day)
+        display = format_number(svc.prefix, number, svc.number_digits)
+        row = {
+            "hall_day": day,
+            "service": svc.code,
+            "number": number,
+            "display": display,
+            "source": source,
+            "source_ref": source_ref,
+            "lane": lane.value,
+            "priority_class": priority_class,
+            "queue_key": key,
+            "state": TicketState.WAITING.value,
+            "person_id": person_id,
+            "appointment_id": appointment_id,
+            "original_service": svc.code,
+            "issued_at": now,
+        }
+        ticket_id = int(
+            tx.conn.execute(insert(tickets).values(row).returning(tickets.c.id)).scalar_one()
+        )
+        ahead, wait = self._estimate(tx, svc, day, key, ticket_id)
+        actor = f"{source}:{source_ref}" if source_ref else source
+        tx.emit(
+            "ticket.issued",
+            at=now,
+            hall_day=day,
+            actor=actor,
+            ticket_id=ticket_id,
+            number=display,
+            service=svc.code,
+            lane=lane.value,
+            priority_class=priority_class,
+            ahead=ahead,
+        )
+        return IssuedTicket(
+            ticket_id, display, svc.code, svc.name, lane, priority_class, ahead, wait, now, day
+        )
+
+    def _check_person_limit(self, tx: Tx, svc: Service, day: dt.date, person_id: int) -> None:
+        taken = tx.conn.execute(
+            select(func.count())
+            .select_from(tickets)
+            .where(tickets.c.person_id == person_id, tickets.c.hall_day == day)
+            .where(tickets.c.original_service == svc.code)
+        ).scalar_one()
+        if svc.per_person_daily is not None and taken >= svc.per_person_daily:
+            raise LimitReached(
+                f"per-person daily limit of {svc.per_person_daily} reached for {svc.code}",
+                zh=f"此业务每人每天限取{svc.per_person_daily}个号",
+            )
+
+    def _next_number(self, tx: Tx, svc: Service, day: dt.date) -> int:
+        dialect_insert = postgresql.insert if tx.postgres else sqlite.insert
+        base = dialect_insert(number_counters).values(hall_day=day, service=svc.code, last_number=1)
+        stmt = base.on_conflict_do_update(
+            index_elements=[number_counters.c.hall_day, number_counters.c.service],
+            set_={"last_number": number_counters.c.last_number + 1},
+        ).returning(number_counters.c.last_number)
+        number = int(tx.conn.execute(stmt).scalar_one())
+        if number > capacity(svc.number_digits, svc.daily_max):
+            raise LimitReached(
+                f"service {svc.code} has issued all of today's numbers", zh="今日号已取完"
+            )
+        return number
+
+    def _estimate(
+        self, tx: Tx, svc: Service, day: dt.date, key: int, ticket_id: int
+    ) -> tuple[int, float | None]:
+        ahead = tx.conn.execute(
+            select(func.count())
+            .select_from(tickets)
+            .where(tickets.c.state == TicketState.WAITING.value, tickets.c.hall_day == day)
+            .where(tickets.c.service == svc.code, tickets.c.lane != Lane.DIRECT.value)
+            .where(
+                or_(
+                    tickets.c.queue_key < key,
+                    and_(tickets.c.queue_key == key, tickets.c.id < ticket_id),
+                )
+            )
+        ).scalar_one()
+        open_windows = self._open_windows(tx, svc.code)
+        mean = mean_handling_seconds(self._recent_handling(tx, svc.code), svc.expected_minutes)
+        return int(ahead), estimate_wait_seconds(int(ahead), open_windows, mean)
+
+    def _open_windows(self, tx: Tx, service: str) -> int:
+        numbers = self.ctx.windows_by_service.get(service, [])
+        if not numbers:
+            return 0
+        return int(
+            tx.conn.execute(
+                select(func.count())
+                .select_from(windows)
+                .where(windows.c.number.in_(numbers), windows.c.status == WindowStatus.OPEN.value)
+            ).scalar_one()
+        )
+
+    def _recent_handling(self, tx: Tx, service: str) -> list[float]:
+        rows = tx.conn.execute(
+            select(sessions.c.started_at, sessions.c.ended_at)
+            .where(sessions.c.service == service, sessions.c.outcome == SessionOutcome.DONE.value)
+            .order_by(sessions.c.ended_at.desc())
+            .limit(RECENT_SESSIONS)
+        ).all()
+        return [(r.ended_at - r.started_at).total_seconds() for r in rows]
+
+    def _appointment_lane(
+        self, start: dt.datetime, end: dt.datetime, now: dt.datetime, day: dt.date
+    ) -> tuple[Lane, int]:
+        if hall_day(start, self.ctx.cfg.hall) != day:
+            raise Refused("the appointment is for another day", zh="预约日期不是今天")
+        if start - now > dt.timedelta(hours=2):
+            raise Refused("too early to check in", zh="距预约时段尚早，请在预约时间前两小时内签到")
+        if now - end > dt.timedelta(minutes=self.ctx.cfg.priority.appointment_late_minutes):
+            # Missed the slot: still served today, but as a walk-in from now.
+            return Lane.REGULAR, regular_key(to_ms(now))
+        return Lane.APPOINTMENT, to_ms(start)
+
+    # --- appointments -------------------------------------------------------------------
+
+    def book(
+        self,
+        service: str,
+        slot_start: dt.datetime,
+        slot_end: dt.datetime,
+        person: PersonInput | None = None,
+    ) -> Appointment:
+        """Book a time slot for ``service``; returns the code for the appointment QR."""
+        svc = self.service(service)
+        if not svc.appointments:
+            raise Refused(f"service {svc.code} takes no appointments", zh="此业务不提供预约")
+        if slot_end <= slot_start:
+            raise Refused("an appointment slot must end after it starts", zh="预约时段有误")
+        now, _, _ = self.ctx.now()
+        code = secrets.token_urlsafe(12)
+        with self.ctx.store.write() as tx:
+            person_id = self.ctx.person_id(tx, person, now)
+            row = {
+                "code": code,
+                "service": svc.code,
+                "person_id": person_id,
+                "slot_start": slot_start,
+                "slot_end": slot_end,
+                "status": AppointmentStatus.BOOKED.value,
+                "created_at": now,
+            }
+            app_id = int(
+                tx.conn.execute(
+                    insert(appointments).values(row).returning(appointments.c.id)
+                ).scalar_one()
+            )
+            tx.emit(
+                "appointment.booked",
+                at=now,
+                hall_day=self.ctx.now()[1],
+                actor="system",
+                service=svc.code,
+            )
+        return Appointment(app_id, code, svc.code, slot_start, slot_end)
+
+    def check_in(self, code: str, *, source_ref: str | None = None) -> IssuedTicket:
+        """Turn an appointment into a ticket: first in line once its slot opens, unless late."""
+        now, day, _ = self.ctx.now()
+        self._check_open(now)
+        with self.ctx.store.write() as tx:
+            app = tx.conn.execute(
+                select(appointments).where(appointments.c.code == code).with_for_update()
+            ).first()
+            if app is None:
+                raise NotFound("no appointment with this code", zh="未找到该预约")
+            if app.status != AppointmentStatus.BOOKED.value:
+                raise InvalidState(
+                    "this appointment was already checked in or cancelled",
+                    zh="该预约已签到或已取消",
+                )
+            lane, key = self._appointment_lane(app.slot_start, app.slot_end, now, day)
+            svc = self.service(app.service)
+            issued = self._insert(
+                tx, svc, now, day, lane, key, None, None, "appointment", source_ref, app.id
+            )
+            tx.conn.execute(
+                update(tickets).where(tickets.c.id == issued.id).values(person_id=app.person_id)
+            )
+            tx.conn.execute(
+                update(appointments)
+                .where(appointments.c.id == app.id)
+                .values(status=AppointmentStatus.CHECKED_IN.value, ticket_id=issued.id)
+            )
+        return issued
