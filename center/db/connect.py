@@ -32,7 +32,9 @@ def make_engine(url: str, *, pool_size: int = 20) -> Engine:
         raise ValueError(
             f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql"
         )
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True)
+    # No pre-ping: it costs a round trip per transaction. A connection the server dropped
+    # fails once, SQLAlchemy then invalidates the pool, and the next checkout reconnects.
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_recycle=3600)
 
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:

@@ -14,9 +14,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, TextClause, insert, select, text, update
 
-from center.db.tables import calls, evaluations, sessions, tickets, windows
+from center.db.tables import calls, tickets
+from center.engine import sql
 from center.engine.context import Context
 from center.engine.states import (
     EvaluationStatus,
@@ -53,11 +54,48 @@ def base_lane(row: Any) -> Lane:
     return Lane.PRIORITY if row.priority_class else Lane.REGULAR
 
 
+_HEAD = (
+    "SELECT id, service, lane, queue_key FROM tickets WHERE state = 'waiting' AND {cond} "
+    "ORDER BY queue_key, id LIMIT 1{lock}"
+)
+
+
+def _heads_sql(cfg: Window, postgres: bool) -> str:
+    """SQL returning the head of each lane of each service ``cfg`` serves, plus its direct lane.
+
+    Each head is an index seek on the partial index of waiting tickets. On PostgreSQL the
+    lanes are a VALUES list joined LATERAL, each head locked FOR UPDATE SKIP LOCKED, so two
+    windows calling at once never read the same head; on SQLite (one writer at a time) it is
+    a UNION ALL of one-row subqueries."""
+    lock = " FOR UPDATE SKIP LOCKED" if postgres else ""
+    direct = _HEAD.format(cond="target_window = :window", lock=lock)
+    if postgres:
+        pairs = ", ".join(
+            f"(CAST(:s{i} AS varchar), '{lane.value}')"
+            for i in range(len(cfg.services))
+            for lane in LANE_ORDER
+        )
+        lanes = _HEAD.format(
+            cond="hall_day = :day AND service = want.service AND lane = want.lane", lock=lock
+        )
+        return (
+            f"SELECT h.id, h.service, h.lane, h.queue_key FROM (VALUES {pairs}) AS want(service, lane) "
+            f"CROSS JOIN LATERAL ({lanes}) h UNION ALL SELECT * FROM ({direct}) d"
+        )
+    parts = [direct] + [
+        _HEAD.format(cond=f"hall_day = :day AND service = :s{i} AND lane = '{lane.value}'", lock="")
+        for i in range(len(cfg.services))
+        for lane in LANE_ORDER
+    ]
+    return " UNION ALL ".join(f"SELECT * FROM ({p})" for p in parts)
+
+
 class CallDesk:
     """The actions a window takes on tickets."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        self._heads_sql: dict[tuple[int, bool], TextClause] = {}
 
     # --- shared steps -------------------------------------------------------------------
 
@@ -70,9 +108,7 @@ class CallDesk:
 
     def _lock_window(self, tx: Tx, number: int) -> Row[Any]:
         self.window(number)
-        row = tx.conn.execute(
-            select(windows).where(windows.c.number == number).with_for_update()
-        ).first()
+        row = tx.conn.execute(sql.WINDOW_FOR_UPDATE, {"w_number": number}).first()
         if row is None or row.status == WindowStatus.CLOSED.value:
             raise InvalidState(f"no one is logged in at window {number}", zh="本窗口未登录")
         return row
@@ -98,13 +134,11 @@ class CallDesk:
             raise InvalidState(
                 f"window {number} is not serving any ticket", zh="当前没有正在办理的号"
             )
-        ticket = tx.conn.execute(select(tickets).where(tickets.c.id == win.current_ticket_id)).one()
+        ticket = tx.conn.execute(sql.TICKET_BY_ID, {"tid": win.current_ticket_id}).one()
         return win, ticket
 
     def _display(self, tx: Tx, ticket_id: int) -> str:
-        return str(
-            tx.conn.execute(select(tickets.c.display).where(tickets.c.id == ticket_id)).scalar()
-        )
+        return str(tx.conn.execute(sql.TICKET_DISPLAY, {"tid": ticket_id}).scalar())
 
     def _actor(self, win: Row[Any]) -> str:
         return f"staff:{win.staff}" if win.staff else f"window:{win.number}"
@@ -113,15 +147,11 @@ class CallDesk:
         self, tx: Tx, ticket_id: int, now: dt.datetime, outcome: SessionOutcome
     ) -> None:
         tx.conn.execute(
-            update(sessions)
-            .where(sessions.c.ticket_id == ticket_id, sessions.c.ended_at.is_(None))
-            .values(ended_at=now, outcome=outcome.value)
+            sql.END_SESSION, {"tid": ticket_id, "s_ended": now, "s_outcome": outcome.value}
         )
 
     def _release_window(self, tx: Tx, number: int) -> None:
-        tx.conn.execute(
-            update(windows).where(windows.c.number == number).values(current_ticket_id=None)
-        )
+        tx.conn.execute(sql.UPDATE_WINDOW, {"w_number": number, "current_ticket_id": None})
 
     # --- call next ----------------------------------------------------------------------
 
@@ -147,34 +177,14 @@ class CallDesk:
             )
 
     def _heads(self, tx: Tx, cfg: Window, day: dt.date) -> list[Candidate]:
-        skip = " FOR UPDATE SKIP LOCKED" if tx.postgres else ""
-        base = select(tickets.c.id, tickets.c.service, tickets.c.lane, tickets.c.queue_key).where(
-            tickets.c.state == TicketState.WAITING.value
-        )
-        stmts = [
-            base.where(tickets.c.target_window == cfg.number)
-            .order_by(tickets.c.queue_key, tickets.c.id)
-            .limit(1)
-        ]
-        for service in cfg.services:
-            for lane in LANE_ORDER:
-                stmts.append(
-                    base.where(
-                        tickets.c.hall_day == day,
-                        tickets.c.service == service,
-                        tickets.c.lane == lane.value,
-                    )
-                    .order_by(tickets.c.queue_key, tickets.c.id)
-                    .limit(1)
-                )
-        found: list[Candidate] = []
-        for stmt in stmts:
-            if skip:
-                stmt = stmt.with_for_update(skip_locked=True)
-            row = tx.conn.execute(stmt).first()
-            if row is not None:
-                found.append(Candidate(row.id, row.service, Lane(row.lane), row.queue_key))
-        return found
+        """The head of every lane the window may call from, in one statement."""
+        sql = self._heads_sql.get((cfg.number, tx.postgres))
+        if sql is None:
+            sql = self._heads_sql[(cfg.number, tx.postgres)] = text(_heads_sql(cfg, tx.postgres))
+        params: dict[str, Any] = {"day": day, "window": cfg.number}
+        params.update({f"s{i}": code for i, code in enumerate(cfg.services)})
+        rows = tx.conn.execute(sql, params).all()
+        return [Candidate(r.id, r.service, Lane(r.lane), r.queue_key) for r in rows]
 
     def _assign(
         self,
@@ -186,9 +196,10 @@ class CallDesk:
         kind: str,
         streak: int,
     ) -> CalledTicket:
-        t = tx.conn.execute(select(tickets).where(tickets.c.id == ticket_id)).one()
+        t = tx.conn.execute(sql.TICKET_BY_ID, {"tid": ticket_id}).one()
         lane = Lane(t.lane)
         values: dict[str, Any] = {
+            "tid": ticket_id,
             "state": TicketState.CALLED.value,
             "window": win.number,
             "staff": win.staff,
@@ -198,26 +209,31 @@ class CallDesk:
         }
         if lane is Lane.DIRECT:
             values["lane"] = base_lane(t).value
-        tx.conn.execute(update(tickets).where(tickets.c.id == ticket_id).values(values))
+        tx.conn.execute(sql.UPDATE_TICKET, values)
         tx.conn.execute(
-            update(windows)
-            .where(windows.c.number == win.number)
-            .values(current_ticket_id=ticket_id, priority_streak=streak)
+            sql.UPDATE_WINDOW,
+            {"w_number": win.number, "current_ticket_id": ticket_id, "priority_streak": streak},
         )
         tx.conn.execute(
-            insert(calls).values(
-                ticket_id=ticket_id, window=win.number, staff=win.staff, kind=kind, at=now
-            )
+            sql.INSERT_CALL,
+            {
+                "ticket_id": ticket_id,
+                "window": win.number,
+                "staff": win.staff,
+                "kind": kind,
+                "at": now,
+            },
         )
         tx.conn.execute(
-            insert(sessions).values(
-                ticket_id=ticket_id,
-                hall_day=t.hall_day,
-                service=t.service,
-                window=win.number,
-                staff=win.staff,
-                started_at=now,
-            )
+            sql.INSERT_SESSION,
+            {
+                "ticket_id": ticket_id,
+                "hall_day": t.hall_day,
+                "service": t.service,
+                "window": win.number,
+                "staff": win.staff,
+                "started_at": now,
+            },
         )
         waited = (now - t.issued_at).total_seconds()
         tx.emit(
@@ -440,9 +456,7 @@ class CallDesk:
         with self.ctx.store.write() as tx:
             win, t = self._serving(tx, number)
             tx.conn.execute(
-                update(tickets)
-                .where(tickets.c.id == t.id)
-                .values(state=TicketState.DONE.value, ended_at=now)
+                sql.UPDATE_TICKET, {"tid": t.id, "state": TicketState.DONE.value, "ended_at": now}
             )
             self._end_session(tx, t.id, now, SessionOutcome.DONE)
             self._release_window(tx, number)
@@ -463,25 +477,22 @@ class CallDesk:
 
     def invite(self, tx: Tx, win: Row[Any], t: Row[Any], now: dt.datetime, day: dt.date) -> int:
         """Open the rating invitation for ticket ``t`` at its window (once per ticket)."""
-        existing = tx.conn.execute(
-            select(evaluations.c.id).where(evaluations.c.ticket_id == t.id)
-        ).scalar()
+        existing = tx.conn.execute(sql.EVALUATION_OF_TICKET, {"tid": t.id}).scalar()
         if existing is not None:
             return int(existing)
         timeout = dt.timedelta(seconds=self.ctx.cfg.evaluation.invite_timeout_seconds)
         eval_id = tx.conn.execute(
-            insert(evaluations)
-            .values(
-                ticket_id=t.id,
-                hall_day=t.hall_day,
-                service=t.service,
-                window=win.number,
-                staff=win.staff,
-                status=EvaluationStatus.INVITED.value,
-                invited_at=now,
-                expires_at=now + timeout,
-            )
-            .returning(evaluations.c.id)
+            sql.INSERT_EVALUATION,
+            {
+                "ticket_id": t.id,
+                "hall_day": t.hall_day,
+                "service": t.service,
+                "window": win.number,
+                "staff": win.staff,
+                "status": EvaluationStatus.INVITED.value,
+                "invited_at": now,
+                "expires_at": now + timeout,
+            },
         ).scalar_one()
         tx.emit(
             "evaluation.invited",

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 
-from sqlalchemy import and_, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, insert, select, update
 
 from center.clock import to_ms
-from center.db.tables import appointments, number_counters, sessions, tickets, windows
+from center.db.tables import appointments, sessions, tickets, windows
+from center.engine import sql
 from center.engine.context import Context, PersonInput
 from center.engine.states import AppointmentStatus, Lane, SessionOutcome, TicketState, WindowStatus
-from center.engine.store import Tx
+from center.engine.store import Event, Tx
 from center.errors import InvalidState, LimitReached, NotFound, OutsideHours, Refused
 from center.rules.estimate import estimate_wait_seconds, mean_handling_seconds
 from center.rules.hours import hall_day, ticket_window_state
@@ -22,6 +24,8 @@ from center.rules.priority import priority_key, regular_key
 from config.schema import Service
 
 RECENT_SESSIONS = 20
+ESTIMATE_TTL = 5.0
+"""Seconds a service's open-window count and mean handling time are reused for estimates."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,17 @@ class TicketDesk:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
+        # Open windows per service change only when a window opens, pauses or closes: kept
+        # here, dropped on this process's window events and after ESTIMATE_TTL (which also
+        # bounds how stale the mean handling time is, and lets other processes' changes in).
+        self._estimates: dict[str, tuple[float, int, float]] = {}
+        self._estimates_lock = threading.Lock()
+        ctx.store.subscribe(self._on_events)
+
+    def _on_events(self, committed: list[Event]) -> None:
+        if any(e.kind.startswith("window.") for e in committed):
+            with self._estimates_lock:
+                self._estimates.clear()
 
     def service(self, code: str) -> Service:
         """The configured service ``code``, or NotFound."""
@@ -136,9 +151,7 @@ class TicketDesk:
             "original_service": svc.code,
             "issued_at": now,
         }
-        ticket_id = int(
-            tx.conn.execute(insert(tickets).values(row).returning(tickets.c.id)).scalar_one()
-        )
+        ticket_id = int(tx.conn.execute(sql.INSERT_TICKET, row).scalar_one())
         ahead, wait = self._estimate(tx, svc, day, key, ticket_id)
         actor = f"{source}:{source_ref}" if source_ref else source
         tx.emit(
@@ -171,13 +184,8 @@ class TicketDesk:
             )
 
     def _next_number(self, tx: Tx, svc: Service, day: dt.date) -> int:
-        dialect_insert = postgresql.insert if tx.postgres else sqlite.insert
-        base = dialect_insert(number_counters).values(hall_day=day, service=svc.code, last_number=1)
-        stmt = base.on_conflict_do_update(
-            index_elements=[number_counters.c.hall_day, number_counters.c.service],
-            set_={"last_number": number_counters.c.last_number + 1},
-        ).returning(number_counters.c.last_number)
-        number = int(tx.conn.execute(stmt).scalar_one())
+        stmt = sql.NEXT_NUMBER_PG if tx.postgres else sql.NEXT_NUMBER_SQLITE
+        number = int(tx.conn.execute(stmt, {"c_day": day, "c_service": svc.code}).scalar_one())
         if number > capacity(svc.number_digits, svc.daily_max):
             raise LimitReached(
                 f"service {svc.code} has issued all of today's numbers", zh="今日号已取完"
@@ -187,21 +195,22 @@ class TicketDesk:
     def _estimate(
         self, tx: Tx, svc: Service, day: dt.date, key: int, ticket_id: int
     ) -> tuple[int, float | None]:
-        ahead = tx.conn.execute(
-            select(func.count())
-            .select_from(tickets)
-            .where(tickets.c.state == TicketState.WAITING.value, tickets.c.hall_day == day)
-            .where(tickets.c.service == svc.code, tickets.c.lane != Lane.DIRECT.value)
-            .where(
-                or_(
-                    tickets.c.queue_key < key,
-                    and_(tickets.c.queue_key == key, tickets.c.id < ticket_id),
-                )
-            )
-        ).scalar_one()
+        params = {"day": day, "service": svc.code, "key": key, "tid": ticket_id}
+        ahead = tx.conn.execute(sql.AHEAD, params).scalar_one()
+        open_windows, mean = self._capacity(tx, svc)
+        return int(ahead), estimate_wait_seconds(int(ahead), open_windows, mean)
+
+    def _capacity(self, tx: Tx, svc: Service) -> tuple[int, float]:
+        now = time.monotonic()
+        with self._estimates_lock:
+            cached = self._estimates.get(svc.code)
+        if cached is not None and cached[0] > now:
+            return cached[1], cached[2]
         open_windows = self._open_windows(tx, svc.code)
         mean = mean_handling_seconds(self._recent_handling(tx, svc.code), svc.expected_minutes)
-        return int(ahead), estimate_wait_seconds(int(ahead), open_windows, mean)
+        with self._estimates_lock:
+            self._estimates[svc.code] = (now + ESTIMATE_TTL, open_windows, mean)
+        return open_windows, mean
 
     def _open_windows(self, tx: Tx, service: str) -> int:
         numbers = self.ctx.windows_by_service.get(service, [])

@@ -384,3 +384,14 @@ def test_ticket_states_are_exclusive(center: Center) -> None:
     assert sorted(s.values()) == sorted(
         [TicketState.CALLED.value, TicketState.NO_SHOW.value, TicketState.WAITING.value]
     )
+
+
+def test_estimate_follows_windows_opening_and_pausing(center: Center) -> None:
+    first = center.tickets.issue("tax")
+    assert first.wait_seconds == 0
+    second = center.tickets.issue("tax")
+    assert second.wait_seconds == pytest.approx(600 / 3)
+    center.posts.pause(2, "取材料")
+    center.posts.pause(3, "取材料")
+    third = center.tickets.issue("tax")
+    assert third.wait_seconds == pytest.approx(2 * 600 / 1)
