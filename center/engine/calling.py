@@ -270,6 +270,10 @@ class CallDesk:
                 )
             if t.state == TicketState.NO_SHOW.value:
                 self._check_requeue_allowed(t, now, display)
+                # Calling a no-show back is its one second chance, as a requeue would be.
+                tx.conn.execute(
+                    sql.UPDATE_TICKET, {"tid": t.id, "requeues": t.requeues + 1, "ended_at": None}
+                )
             elif t.state != TicketState.WAITING.value or (t.target_window not in (None, number)):
                 raise InvalidState(
                     f"{display} is {t.state}, not waiting", zh=f"{display}号不在等候中"

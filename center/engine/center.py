@@ -59,6 +59,15 @@ class Center:
         """Release the database connections."""
         self.store.engine.dispose()
 
+    def maintain(self) -> dict[str, int]:
+        """The periodic work of a running center (every few seconds): expire rating
+        invitations, close hall days that ended, recompute provisional deadlines."""
+        return {
+            "expired_invitations": self.ratings.expire_invitations(),
+            "cancelled_tickets": self.close_past_days(),
+            "deadlines_updated": self.cases.recompute_provisional(),
+        }
+
     def close_past_days(self) -> int:
         """Cancel tickets left waiting or called on earlier hall days; returns how many."""
         now, day, _ = self.ctx.now()

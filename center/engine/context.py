@@ -6,7 +6,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from center.clock import Clock, to_ms
 from center.db.tables import persons
@@ -71,6 +72,7 @@ class Context:
         found = tx.conn.execute(select(persons.c.id).where(persons.c.id_hash == key)).scalar()
         if found is not None:
             return int(found)
+        # Two kiosks may register the same new person at once: insert-or-nothing, then read.
         values: dict[str, Any] = {
             "id_hash": key,
             "id_number_enc": self.pii.encrypt(person.id_number.strip().upper(), "id_number"),
@@ -78,8 +80,10 @@ class Context:
             "phone_enc": self.pii.encrypt(person.phone, "phone") if person.phone else None,
             "created_at": now,
         }
+        dialect_insert = postgresql.insert if tx.postgres else sqlite.insert
+        tx.conn.execute(dialect_insert(persons).values(values).on_conflict_do_nothing())
         return int(
-            tx.conn.execute(insert(persons).values(values).returning(persons.c.id)).scalar_one()
+            tx.conn.execute(select(persons.c.id).where(persons.c.id_hash == key)).scalar_one()
         )
 
     def person_name(self, conn: Connection, person_id: int | None) -> str | None:

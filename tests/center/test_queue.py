@@ -395,3 +395,33 @@ def test_estimate_follows_windows_opening_and_pausing(center: Center) -> None:
     center.posts.pause(3, "取材料")
     third = center.tickets.issue("tax")
     assert third.wait_seconds == pytest.approx(2 * 600 / 1)
+
+
+def test_a_no_show_called_back_by_number_gets_one_second_chance(center: Center) -> None:
+    a1 = center.tickets.issue("tax").display
+    center.calls.call_next(1)
+    center.calls.skip(1)
+    assert center.calls.call_number(1, a1).display == a1
+    center.calls.skip(1)
+    with pytest.raises(InvalidState, match="already put back once"):
+        center.calls.call_number(1, a1)
+
+
+def test_maintenance_expires_invitations_and_closes_old_days(
+    center: Center, clock: ManualClock
+) -> None:
+    center.tickets.issue("tax")
+    center.calls.call_next(1)
+    center.calls.finish(1)
+    center.tickets.issue("tax")
+    clock.set(dt.datetime(2026, 11, 24, 8, 0, tzinfo=SHANGHAI))
+    assert center.maintain() == {
+        "expired_invitations": 1,
+        "cancelled_tickets": 1,
+        "deadlines_updated": 0,
+    }
+    assert center.maintain() == {
+        "expired_invitations": 0,
+        "cancelled_tickets": 0,
+        "deadlines_updated": 0,
+    }
