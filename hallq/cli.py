@@ -16,6 +16,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "demo": ("center.demo", "main", "run a scripted hall day on SQLite and print a summary"),
     "db": ("hallq.cli", "db_main", "db upgrade --database URL: migrate a database"),
     "keygen": ("hallq.cli", "keygen_main", "print a new key for personal data at rest"),
+    "devices": ("devices.bus.cli", "main", "devices decode|scan: read captured frames, probe a bus"),
 }
 
 

@@ -1,0 +1,1 @@
+"""Tests of the device layer: protocols, drivers, simulators, tools."""
