@@ -34,15 +34,26 @@ def make_engine(url: str, *, pool_size: int = 20) -> Engine:
         )
     # No pre-ping: it costs a round trip per transaction. A connection the server dropped
     # fails once, SQLAlchemy then invalidates the pool, and the next checkout reconnects.
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size * 2, pool_recycle=3600)
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size * 2,
+        pool_recycle=3600,
+        hide_parameters=True,
+    )
 
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:
     if not database or database == ":memory:":
         raise ValueError("use a SQLite file: an in-memory database is private to one connection")
     Path(database).parent.mkdir(parents=True, exist_ok=True)
+    # hide_parameters: a database error message never carries bound values into a log.
     engine = create_engine(
-        url, connect_args={"timeout": 60, "check_same_thread": False}, pool_size=64, max_overflow=64
+        url,
+        connect_args={"timeout": 60, "check_same_thread": False},
+        pool_size=64,
+        max_overflow=64,
+        hide_parameters=True,
     )
 
     @event.listens_for(engine, "connect")

@@ -24,7 +24,10 @@ from center.db.tables import events
 
 log = logging.getLogger(__name__)
 
+_LOCK_AND_NOTIFY = text("SELECT pg_advisory_xact_lock(:k), pg_notify(:c, '')")
+_INSERT_EVENTS = insert(events).returning(events.c.seq, sort_by_parameter_order=True)
 EVENT_LOCK_KEY = 0x68616C6C  # "hall": the advisory lock that orders event sequence numbers
+NOTIFY_CHANNEL = "hallq_events"  # NOTIFY'd with the newest seq at commit (center.live.pg)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +87,10 @@ class Tx:
         if not self.pending:
             return
         if self.postgres:
-            self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": EVENT_LOCK_KEY})
+            # One round trip: take the lock that orders seq by commit, and queue the NOTIFY
+            # (delivered at commit). Its empty payload is only a wake-up: listeners read the
+            # rows after the last seq they saw, so they never need the number.
+            self.conn.execute(_LOCK_AND_NOTIFY, {"k": EVENT_LOCK_KEY, "c": NOTIFY_CHANNEL})
         rows = [
             {
                 "at": p.at,
@@ -97,9 +103,7 @@ class Tx:
             }
             for p in self.pending
         ]
-        result = self.conn.execute(
-            insert(events).returning(events.c.seq, sort_by_parameter_order=True), rows
-        )
+        result = self.conn.execute(_INSERT_EVENTS, rows)
         seqs = [r.seq for r in result]
         self.committed = [
             Event(s, p.at, p.hall_day, p.kind, p.actor, p.ticket_id, p.window, p.data)
@@ -118,6 +122,7 @@ class Store:
         self.postgres = engine.dialect.name == "postgresql"
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()
+        self._local = threading.local()
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener`` with each transaction's events after it commits; returns an unsubscribe."""
@@ -133,12 +138,25 @@ class Store:
 
     @contextmanager
     def write(self) -> Iterator[Tx]:
-        """A writing transaction; committed when the block ends, rolled back on any exception."""
+        """A writing transaction; committed when the block ends, rolled back on any exception.
+
+        Inside another ``write()`` on the same thread it joins that transaction, so a caller
+        can make an engine action and its own records (an idempotent reply) one atomic unit:
+        the outermost block commits, flushes the events and notifies listeners.
+        """
+        outer: Tx | None = getattr(self._local, "tx", None)
+        if outer is not None:
+            yield outer
+            return
         with self.engine.connect() as conn:
             tx = Tx(conn, self.postgres)
-            with conn.begin():
-                yield tx
-                tx._flush()
+            self._local.tx = tx
+            try:
+                with conn.begin():
+                    yield tx
+                    tx._flush()
+            finally:
+                self._local.tx = None
         if tx.committed:
             self._notify(tx.committed)
 

@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import create_engine
 
+from center.db import auth_tables  # noqa: F401  (registers its tables on the metadata)
 from center.db.tables import metadata
 
 config = context.config

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable
 
 import pytest
@@ -425,3 +426,21 @@ def test_maintenance_expires_invitations_and_closes_old_days(
         "cancelled_tickets": 0,
         "deadlines_updated": 0,
     }
+
+
+def test_maintainer_runs_rounds_in_the_background(center: Center, clock: ManualClock) -> None:
+    from center.maintenance import Maintainer
+
+    center.tickets.issue("tax")
+    center.calls.call_next(1)
+    center.calls.finish(1)
+    clock.advance(120)
+    m = Maintainer(center, interval=0.05).start()
+    try:
+        deadline = time.monotonic() + 10
+        while m.rounds < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        m.stop()
+    assert m.rounds >= 2
+    assert center.store.events_after(0)[-1].kind == "evaluation.not_rated"

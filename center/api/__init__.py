@@ -1,0 +1,1 @@
+"""The center's HTTP JSON API (FastAPI): kiosks, staff, devices, displays, supervisors."""

@@ -1,0 +1,1 @@
+"""Who may use the center: device tokens, staff PINs and sessions, roles."""
