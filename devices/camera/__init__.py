@@ -1,0 +1,1 @@
+"""Camera: frame sources (OpenCV), QR scanning off the GUI thread, signed appointment codes."""
