@@ -19,6 +19,7 @@ from devices.bus.api import BusError
 from devices.bus.decode import decode, parse_hex
 from devices.bus.model import Protocol
 from devices.bus.scan import parse_addresses, scan
+from devices.idcard.decode import decode_bytes as decode_ga467
 
 PROTOCOLS = [p.value for p in Protocol]
 
@@ -27,7 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hallq devices", description="RS-485 device tools")
     sub = parser.add_subparsers(dest="command", required=True)
     dec = sub.add_parser("decode", help="captured bytes (hex) to JSON frames")
-    dec.add_argument("--protocol", choices=PROTOCOLS, default="hallbus")
+    dec.add_argument("--protocol", choices=[*PROTOCOLS, "ga467"], default="hallbus")
+    dec.add_argument("--show-personal", action="store_true", help="ga467: unmasked")
     dec.add_argument("hex", nargs="*", help="hex bytes; read from stdin if none given")
     sc = sub.add_parser("scan", help="list the devices that answer on a bus")
     sc.add_argument("--port", required=True, help="port URL (/dev/ttyUSB0, socket://…, spy://…)")
@@ -53,7 +55,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as exc:
             sys.stderr.write(f"not hex: {exc}\n")
             return 2
-        _emit(decode(args.protocol, data))
+        if args.protocol == "ga467":
+            _emit(decode_ga467(data, show_personal=args.show_personal))
+        else:
+            _emit(decode(args.protocol, data))
         return 0
     logging.basicConfig(level=logging.WARNING)
     try:
