@@ -1,0 +1,199 @@
+"""The event hub: replay then live in sequence order, resume, filters, overflow, out-of-order sources."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import pytest
+
+from center.engine.store import Store
+from center.live.hub import EventFilter, EventHub, Overflowed, Subscription, SubscriptionClosed
+from tests.live.conftest import commit
+
+
+def drain(sub: Subscription, *, timeout: float = 5.0, until: int | None = None) -> list[int]:
+    """Read until live with nothing queued (or until seq ``until`` arrived); the seqs read."""
+    seqs: list[int] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        batch = sub.read(3)
+        seqs += [e.seq for e in batch]
+        if until is not None and seqs and seqs[-1] >= until:
+            return seqs
+        if until is None and sub.live and not batch:
+            return seqs
+        if not batch:
+            time.sleep(0.005)
+    raise AssertionError(f"timed out after {seqs}")
+
+
+def seqs_after(store: Store, since: int, event_filter: EventFilter | None = None) -> list[int]:
+    f = event_filter or EventFilter()
+    return [e.seq for e in store.events_after(since, 100_000) if f.matches(e)]
+
+
+def test_a_subscriber_replays_the_log_then_follows_live_commits(store: Store) -> None:
+    first = [commit(store)[0].seq for _ in range(5)]
+    with EventHub(store, page_size=2).start(background=False) as hub:
+        sub = hub.subscribe(since=first[1])
+        assert drain(sub) == first[2:]
+        assert sub.live
+        later = commit(store, "test.a", "test.b")
+        assert [e.seq for e in sub.read()] == [e.seq for e in later]
+        assert sub.read() == []
+
+
+def test_subscribing_without_since_starts_at_the_head(store: Store) -> None:
+    commit(store)
+    with EventHub(store).start(background=False) as hub:
+        sub = hub.subscribe()
+        assert drain(sub) == []
+        new = commit(store)[0]
+        assert [e.seq for e in sub.read()] == [new.seq]
+
+
+def test_a_since_past_the_head_skips_what_the_hub_publishes_later(
+    make_store: Callable[[], Store],
+) -> None:
+    mine, other = make_store(), make_store()
+    with EventHub(mine).start(background=False) as hub:
+        theirs = commit(other)  # the hub hears of it only through poll()
+        sub = hub.subscribe(since=theirs[0].seq)  # a client that saw it through another process
+        assert drain(sub) == []
+        assert hub.head < theirs[0].seq
+        hub.poll()
+        assert hub.head == theirs[0].seq
+        assert sub.read() == []
+        nxt = commit(mine)
+        assert [e.seq for e in sub.read()] == [nxt[0].seq]
+
+
+def test_commits_heard_out_of_order_are_published_in_order(
+    make_store: Callable[[], Store],
+) -> None:
+    mine, other = make_store(), make_store()
+    with EventHub(mine).start(background=False) as hub:
+        sub = hub.subscribe()
+        drain(sub)
+        a, b = commit(other), commit(other)
+        hub.committed([])  # an empty batch is ignored
+        hub.committed(b)  # b's listener ran first: b does not continue the sequence, so wait
+        assert sub.read() == [] and hub.head == a[0].seq - 1
+        hub.committed(a)
+        hub.committed(b)
+        assert [e.seq for e in sub.read()] == [a[0].seq, b[0].seq]
+        hub.committed(a)  # a late duplicate is dropped
+        assert sub.read() == []
+
+
+def test_filters_by_kind_prefix_and_window_and_the_position_moves_past_filtered_events(
+    store: Store,
+) -> None:
+    commit(store, "ticket.called", window=1)
+    wanted = commit(store, "ticket.called", window=2)
+    commit(store, "window.paused", window=2)
+    f = EventFilter(kinds=("ticket.",), windows=frozenset({2}))
+    with EventHub(store).start(background=False) as hub:
+        sub = hub.subscribe(since=0, event_filter=f)
+        assert drain(sub) == [wanted[0].seq]
+        assert sub.position == hub.head
+        skipped = commit(store, "ticket.issued")
+        assert sub.read() == [] and sub.position == skipped[0].seq
+        called = commit(store, "ticket.recalled", window=2)
+        assert [e.kind for e in sub.read()] == ["ticket.recalled"]
+        assert sub.position == called[0].seq
+
+
+def test_a_slow_live_subscriber_is_dropped_and_resumes_without_loss(store: Store) -> None:
+    with EventHub(store, queue_size=3).start(background=False) as hub:
+        sub = hub.subscribe()
+        drain(sub)
+        got = [e.seq for e in commit(store)]
+        assert [e.seq for e in sub.read()] == got
+        for _ in range(4):
+            commit(store)
+        assert hub.subscribers == 0
+        with pytest.raises(Overflowed) as info:
+            sub.read()
+        assert info.value.position == got[-1]
+        again = hub.subscribe(since=info.value.position)
+        assert drain(again) == seqs_after(store, got[-1])
+
+
+def test_one_transaction_larger_than_the_queue_still_reaches_a_live_subscriber(
+    store: Store,
+) -> None:
+    with EventHub(store, queue_size=2).start(background=False) as hub:
+        sub = hub.subscribe()
+        drain(sub)
+        big = commit(store, *["test.a"] * 5)
+        assert [e.seq for e in sub.read()] == [e.seq for e in big]
+
+
+def test_an_overflow_during_the_replay_is_absorbed(store: Store) -> None:
+    for _ in range(6):
+        commit(store)
+    with EventHub(store, queue_size=2, page_size=2).start(background=False) as hub:
+        sub = hub.subscribe(since=0)
+        assert [e.seq for e in sub.read(2)] == seqs_after(store, 0)[:2]
+        for _ in range(5):  # arrives while replaying, more than the queue holds
+            commit(store)
+        assert drain(sub) == seqs_after(store, 0)[2:]
+        assert hub.subscribers == 1
+
+
+def test_closing_the_hub_closes_its_subscriptions(store: Store) -> None:
+    hub = EventHub(store).start(background=False)
+    sub = hub.subscribe()
+    hub.close()
+    with pytest.raises(SubscriptionClosed):
+        sub.read()
+    sub.close()  # idempotent
+
+
+def test_bad_arguments_are_refused(store: Store) -> None:
+    with pytest.raises(ValueError, match="positive"):
+        EventHub(store, queue_size=0)
+    with EventHub(store).start(background=False) as hub:
+        with pytest.raises(ValueError, match="since"):
+            hub.subscribe(since=-1)
+        with pytest.raises(RuntimeError, match="already started"):
+            hub.start()
+
+
+def test_concurrent_writers_in_two_processes_reach_subscribers_once_in_order(
+    make_store: Callable[[], Store],
+) -> None:
+    """GIVEN two stores on one database (two processes) and threads committing in both,
+    WHEN one hub follows the first store (in-process listener, NOTIFY on PostgreSQL, poll),
+    THEN a replaying and a live subscriber each see every event once, in seq order."""
+    mine, other = make_store(), make_store()
+    commit(mine)
+    with EventHub(mine, poll_seconds=0.05).start() as hub:
+        replaying = hub.subscribe(since=0)
+        live = hub.subscribe()
+        start = hub.head
+
+        def write(store: Store) -> None:
+            for i in range(15):
+                commit(store, *["test.a"] * (1 + i % 3))
+
+        threads = [threading.Thread(target=write, args=(s,)) for s in (mine, other) * 3]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        last = mine.last_seq()
+        assert drain(replaying, until=last, timeout=15) == seqs_after(mine, 0)
+        assert drain(live, until=last, timeout=15) == seqs_after(mine, start)
+
+
+def test_background_hub_hears_commits_of_another_store(make_store: Callable[[], Store]) -> None:
+    mine, other = make_store(), make_store()
+    with EventHub(mine, poll_seconds=0.05).start() as hub:
+        sub = hub.subscribe()
+        drain(sub)
+        theirs = commit(other)
+        assert drain(sub, until=theirs[0].seq) == [theirs[0].seq]
