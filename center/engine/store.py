@@ -27,7 +27,9 @@ log = logging.getLogger(__name__)
 _LOCK_AND_NOTIFY = text("SELECT pg_advisory_xact_lock(:k), pg_notify(:c, '')")
 _INSERT_EVENTS = insert(events).returning(events.c.seq, sort_by_parameter_order=True)
 EVENT_LOCK_KEY = 0x68616C6C  # "hall": the advisory lock that orders event sequence numbers
-NOTIFY_CHANNEL = "hallq_events"  # NOTIFY'd (empty payload: "read the log") at commit (center.live.pg)
+NOTIFY_CHANNEL = (
+    "hallq_events"  # NOTIFY'd (empty payload: "read the log") at commit (center.live.pg)
+)
 
 
 @dataclass(frozen=True, slots=True)
