@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Row, TextClause, insert, select, text, update
+from sqlalchemy import Row, TextualSelect, insert, select, text, update
 
 from center.db.tables import calls, tickets
 from center.engine import sql
@@ -55,8 +55,7 @@ def base_lane(row: Any) -> Lane:
 
 
 _HEAD = (
-    "SELECT id, service, lane, queue_key FROM tickets WHERE state = 'waiting' AND {cond} "
-    "ORDER BY queue_key, id LIMIT 1{lock}"
+    "SELECT * FROM tickets WHERE state = 'waiting' AND {cond} ORDER BY queue_key, id LIMIT 1{lock}"
 )
 
 
@@ -79,7 +78,7 @@ def _heads_sql(cfg: Window, postgres: bool) -> str:
             cond="hall_day = :day AND service = want.service AND lane = want.lane", lock=lock
         )
         return (
-            f"SELECT h.id, h.service, h.lane, h.queue_key FROM (VALUES {pairs}) AS want(service, lane) "
+            f"SELECT h.* FROM (VALUES {pairs}) AS want(service, lane) "
             f"CROSS JOIN LATERAL ({lanes}) h UNION ALL SELECT * FROM ({direct}) d"
         )
     parts = [direct] + [
@@ -95,7 +94,7 @@ class CallDesk:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self._heads_sql: dict[tuple[int, bool], TextClause] = {}
+        self._heads_sql: dict[tuple[int, bool], TextualSelect] = {}
 
     # --- shared steps -------------------------------------------------------------------
 
@@ -161,7 +160,10 @@ class CallDesk:
         cfg = self.window(number)
         with self.ctx.store.write() as tx:
             win = self._ready_window(tx, number)
-            candidates = self._heads(tx, cfg, day)
+            heads = {r.id: r for r in self._heads(tx, cfg, day)}
+            candidates = [
+                Candidate(r.id, r.service, Lane(r.lane), r.queue_key) for r in heads.values()
+            ]
             choice = choose(
                 candidates,
                 services=cfg.services,
@@ -173,30 +175,32 @@ class CallDesk:
             if choice is None:
                 return None
             return self._assign(
-                tx, win, choice.candidate.ticket_id, now, day, "call", choice.streak
+                tx, win, heads[choice.candidate.ticket_id], now, day, "call", choice.streak
             )
 
-    def _heads(self, tx: Tx, cfg: Window, day: dt.date) -> list[Candidate]:
+    def _heads(self, tx: Tx, cfg: Window, day: dt.date) -> list[Row[Any]]:
         """The head of every lane the window may call from, in one statement."""
-        sql = self._heads_sql.get((cfg.number, tx.postgres))
-        if sql is None:
-            sql = self._heads_sql[(cfg.number, tx.postgres)] = text(_heads_sql(cfg, tx.postgres))
+        stmt = self._heads_sql.get((cfg.number, tx.postgres))
+        if stmt is None:
+            # Typed columns: the rows come back as tickets rows (aware datetimes and all),
+            # so the chosen one needs no second read.
+            stmt = text(_heads_sql(cfg, tx.postgres)).columns(*tickets.c)
+            self._heads_sql[(cfg.number, tx.postgres)] = stmt
         params: dict[str, Any] = {"day": day, "window": cfg.number}
         params.update({f"s{i}": code for i, code in enumerate(cfg.services)})
-        rows = tx.conn.execute(sql, params).all()
-        return [Candidate(r.id, r.service, Lane(r.lane), r.queue_key) for r in rows]
+        return list(tx.conn.execute(stmt, params).all())
 
     def _assign(
         self,
         tx: Tx,
         win: Row[Any],
-        ticket_id: int,
+        t: Row[Any],
         now: dt.datetime,
         day: dt.date,
         kind: str,
         streak: int,
     ) -> CalledTicket:
-        t = tx.conn.execute(sql.TICKET_BY_ID, {"tid": ticket_id}).one()
+        ticket_id = int(t.id)
         lane = Lane(t.lane)
         values: dict[str, Any] = {
             "tid": ticket_id,
@@ -278,7 +282,7 @@ class CallDesk:
                 raise InvalidState(
                     f"{display} is {t.state}, not waiting", zh=f"{display}号不在等候中"
                 )
-            return self._assign(tx, win, t.id, now, day, "call_number", win.priority_streak)
+            return self._assign(tx, win, t, now, day, "call_number", win.priority_streak)
 
     def _parse(self, display: str) -> tuple[str, int]:
         try:
@@ -481,12 +485,10 @@ class CallDesk:
 
     def invite(self, tx: Tx, win: Row[Any], t: Row[Any], now: dt.datetime, day: dt.date) -> int:
         """Open the rating invitation for ticket ``t`` at its window (once per ticket)."""
-        existing = tx.conn.execute(sql.EVALUATION_OF_TICKET, {"tid": t.id}).scalar()
-        if existing is not None:
-            return int(existing)
         timeout = dt.timedelta(seconds=self.ctx.cfg.evaluation.invite_timeout_seconds)
+        insert_once = sql.INVITE_ONCE_PG if tx.postgres else sql.INVITE_ONCE_SQLITE
         eval_id = tx.conn.execute(
-            sql.INSERT_EVALUATION,
+            insert_once,
             {
                 "ticket_id": t.id,
                 "hall_day": t.hall_day,
@@ -497,7 +499,9 @@ class CallDesk:
                 "invited_at": now,
                 "expires_at": now + timeout,
             },
-        ).scalar_one()
+        ).scalar()
+        if eval_id is None:  # invited already (one invitation per ticket)
+            return int(tx.conn.execute(sql.EVALUATION_OF_TICKET, {"tid": t.id}).scalar_one())
         tx.emit(
             "evaluation.invited",
             at=now,

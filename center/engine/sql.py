@@ -31,7 +31,6 @@ END_SESSION = (
     .values(ended_at=bindparam("s_ended"), outcome=bindparam("s_outcome"))
 )
 EVALUATION_OF_TICKET = select(evaluations.c.id).where(evaluations.c.ticket_id == bindparam("tid"))
-INSERT_EVALUATION = insert(evaluations).returning(evaluations.c.id)
 AHEAD = (
     select(func.count())
     .select_from(tickets)
@@ -61,3 +60,16 @@ def _next_number(dialect_insert: Any) -> Any:
 
 NEXT_NUMBER_PG = _next_number(postgresql.insert)
 NEXT_NUMBER_SQLITE = _next_number(sqlite.insert)
+
+
+def _invite_once(dialect_insert: Any) -> Any:
+    """Open a ticket's rating invitation unless it has one: returns its id, or no row."""
+    return (
+        dialect_insert(evaluations)
+        .on_conflict_do_nothing(index_elements=[evaluations.c.ticket_id])
+        .returning(evaluations.c.id)
+    )
+
+
+INVITE_ONCE_PG = _invite_once(postgresql.insert)
+INVITE_ONCE_SQLITE = _invite_once(sqlite.insert)
