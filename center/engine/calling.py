@@ -202,43 +202,60 @@ class CallDesk:
     ) -> CalledTicket:
         ticket_id = int(t.id)
         lane = Lane(t.lane)
-        values: dict[str, Any] = {
-            "tid": ticket_id,
-            "state": TicketState.CALLED.value,
-            "window": win.number,
-            "staff": win.staff,
-            "called_at": now,
-            "first_called_at": t.first_called_at or now,
-            "target_window": None,
-        }
-        if lane is Lane.DIRECT:
-            values["lane"] = base_lane(t).value
-        tx.conn.execute(sql.UPDATE_TICKET, values)
-        tx.conn.execute(
-            sql.UPDATE_WINDOW,
-            {"w_number": win.number, "current_ticket_id": ticket_id, "priority_streak": streak},
-        )
-        tx.conn.execute(
-            sql.INSERT_CALL,
-            {
-                "ticket_id": ticket_id,
+        # A ticket called from the direct lane goes back to its own lane if it re-enters a queue.
+        new_lane = base_lane(t).value if lane is Lane.DIRECT else t.lane
+        if tx.postgres:
+            tx.conn.execute(
+                sql.CALL_WRITES_PG,
+                {
+                    "tid": ticket_id,
+                    "w": win.number,
+                    "staff": win.staff,
+                    "now": now,
+                    "lane": new_lane,
+                    "streak": streak,
+                    "kind": kind,
+                    "day": t.hall_day,
+                    "service": t.service,
+                },
+            )
+        else:
+            values = {
+                "tid": ticket_id,
+                "state": TicketState.CALLED.value,
                 "window": win.number,
                 "staff": win.staff,
-                "kind": kind,
-                "at": now,
-            },
-        )
-        tx.conn.execute(
-            sql.INSERT_SESSION,
-            {
-                "ticket_id": ticket_id,
-                "hall_day": t.hall_day,
-                "service": t.service,
-                "window": win.number,
-                "staff": win.staff,
-                "started_at": now,
-            },
-        )
+                "called_at": now,
+                "first_called_at": t.first_called_at or now,
+                "target_window": None,
+                "lane": new_lane,
+            }
+            tx.conn.execute(sql.UPDATE_TICKET, values)
+            tx.conn.execute(
+                sql.UPDATE_WINDOW,
+                {"w_number": win.number, "current_ticket_id": ticket_id, "priority_streak": streak},
+            )
+            tx.conn.execute(
+                sql.INSERT_CALL,
+                {
+                    "ticket_id": ticket_id,
+                    "window": win.number,
+                    "staff": win.staff,
+                    "kind": kind,
+                    "at": now,
+                },
+            )
+            tx.conn.execute(
+                sql.INSERT_SESSION,
+                {
+                    "ticket_id": ticket_id,
+                    "hall_day": t.hall_day,
+                    "service": t.service,
+                    "window": win.number,
+                    "staff": win.staff,
+                    "started_at": now,
+                },
+            )
         waited = (now - t.issued_at).total_seconds()
         tx.emit(
             "ticket.called",
@@ -463,11 +480,26 @@ class CallDesk:
         now, day, _ = self.ctx.now()
         with self.ctx.store.write() as tx:
             win, t = self._serving(tx, number)
-            tx.conn.execute(
-                sql.UPDATE_TICKET, {"tid": t.id, "state": TicketState.DONE.value, "ended_at": now}
-            )
-            self._end_session(tx, t.id, now, SessionOutcome.DONE)
-            self._release_window(tx, number)
+            eval_id: int | None = None
+            if tx.postgres:
+                timeout = dt.timedelta(seconds=self.ctx.cfg.evaluation.invite_timeout_seconds)
+                params = {
+                    "tid": t.id,
+                    "now": now,
+                    "w": number,
+                    "day": t.hall_day,
+                    "service": t.service,
+                    "staff": win.staff,
+                    "expires": now + timeout,
+                }
+                eval_id = tx.conn.execute(sql.FINISH_WRITES_PG, params).scalar()
+            else:
+                tx.conn.execute(
+                    sql.UPDATE_TICKET,
+                    {"tid": t.id, "state": TicketState.DONE.value, "ended_at": now},
+                )
+                self._end_session(tx, t.id, now, SessionOutcome.DONE)
+                self._release_window(tx, number)
             handled = (now - t.called_at).total_seconds() if t.called_at else 0.0
             tx.emit(
                 "ticket.done",
@@ -480,7 +512,11 @@ class CallDesk:
                 service=t.service,
                 handling_seconds=round(handled, 1),
             )
-            self.invite(tx, win, t, now, day)
+            if tx.postgres:
+                if eval_id is not None:  # None: invited already, before finishing
+                    self._invited(tx, win, t, now, day)
+            else:
+                self.invite(tx, win, t, now, day)
         return int(t.id)
 
     def invite(self, tx: Tx, win: Row[Any], t: Row[Any], now: dt.datetime, day: dt.date) -> int:
@@ -502,6 +538,11 @@ class CallDesk:
         ).scalar()
         if eval_id is None:  # invited already (one invitation per ticket)
             return int(tx.conn.execute(sql.EVALUATION_OF_TICKET, {"tid": t.id}).scalar_one())
+        self._invited(tx, win, t, now, day)
+        return int(eval_id)
+
+    def _invited(self, tx: Tx, win: Row[Any], t: Row[Any], now: dt.datetime, day: dt.date) -> None:
+        timeout = dt.timedelta(seconds=self.ctx.cfg.evaluation.invite_timeout_seconds)
         tx.emit(
             "evaluation.invited",
             at=now,
@@ -513,7 +554,6 @@ class CallDesk:
             staff=win.staff,
             expires_at=(now + timeout).isoformat(),
         )
-        return int(eval_id)
 
     def invite_evaluation(self, number: int) -> int:
         """Invite the citizen at window ``number`` to rate this visit (before or at finishing)."""

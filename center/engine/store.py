@@ -11,6 +11,8 @@ After commit, listeners (the live event hub) receive the committed events.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
 import logging
 import threading
 from collections.abc import Callable, Iterator
@@ -18,13 +20,29 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, select, text
+from sqlalchemy import Connection, Engine, TextClause, insert, select, text
 
 from center.db.tables import events
 
 log = logging.getLogger(__name__)
 
-_LOCK_AND_NOTIFY = text("SELECT pg_advisory_xact_lock(:k), pg_notify(:c, '')")
+
+@functools.cache
+def _pg_insert_events(n: int) -> TextClause:
+    """The PostgreSQL insert of ``n`` events behind the ordering lock (see Tx._insert_pg)."""
+    rows = ", ".join(
+        f"(CAST(:at{i} AS timestamptz), CAST(:d{i} AS date), CAST(:kd{i} AS varchar), "
+        f"CAST(:a{i} AS varchar), CAST(:t{i} AS bigint), CAST(:w{i} AS integer), CAST(:j{i} AS json))"
+        for i in range(n)
+    )
+    return text(
+        "WITH l AS (SELECT pg_advisory_xact_lock(:k) AS locked, pg_notify(:c, '') AS notified) "
+        'INSERT INTO events (at, hall_day, kind, actor, ticket_id, "window", data) '
+        f"SELECT v.* FROM l CROSS JOIN (VALUES {rows}) AS v(at, hall_day, kind, actor, ticket_id, w, data) "
+        "RETURNING seq"
+    )
+
+
 _INSERT_EVENTS = insert(events).returning(events.c.seq, sort_by_parameter_order=True)
 EVENT_LOCK_KEY = 0x68616C6C  # "hall": the advisory lock that orders event sequence numbers
 NOTIFY_CHANNEL = (
@@ -88,11 +106,37 @@ class Tx:
     def _flush(self) -> None:
         if not self.pending:
             return
-        if self.postgres:
-            # One round trip: take the lock that orders seq by commit, and queue the NOTIFY
-            # (delivered at commit). Its empty payload is only a wake-up: listeners read the
-            # rows after the last seq they saw, so they never need the number.
-            self.conn.execute(_LOCK_AND_NOTIFY, {"k": EVENT_LOCK_KEY, "c": NOTIFY_CHANNEL})
+        seqs = self._insert_pg() if self.postgres else self._insert_sqlite()
+        self.committed = [
+            Event(s, p.at, p.hall_day, p.kind, p.actor, p.ticket_id, p.window, p.data)
+            for s, p in zip(seqs, self.pending, strict=True)
+        ]
+
+    def _insert_pg(self) -> list[int]:
+        """Lock, NOTIFY and insert in one round trip.
+
+        The advisory lock orders seq by commit: it is taken in a CTE the insert must join, so
+        it is held before any row draws its seq, and held to commit. Under it no other
+        transaction draws from the sequence, so this statement's rows get consecutive numbers
+        in VALUES order. The NOTIFY is delivered at commit; its empty payload is a wake-up
+        (listeners read the rows after the last seq they saw)."""
+        params: dict[str, Any] = {"k": EVENT_LOCK_KEY, "c": NOTIFY_CHANNEL}
+        for i, p in enumerate(self.pending):
+            params.update(
+                {
+                    f"at{i}": p.at,
+                    f"d{i}": p.hall_day,
+                    f"kd{i}": p.kind,
+                    f"a{i}": p.actor,
+                    f"t{i}": p.ticket_id,
+                    f"w{i}": p.window,
+                    f"j{i}": json.dumps(p.data),
+                }
+            )
+        seqs = self.conn.execute(_pg_insert_events(len(self.pending)), params).scalars().all()
+        return sorted(int(s) for s in seqs)
+
+    def _insert_sqlite(self) -> list[int]:
         rows = [
             {
                 "at": p.at,
@@ -106,11 +150,7 @@ class Tx:
             for p in self.pending
         ]
         result = self.conn.execute(_INSERT_EVENTS, rows)
-        seqs = [r.seq for r in result]
-        self.committed = [
-            Event(s, p.at, p.hall_day, p.kind, p.actor, p.ticket_id, p.window, p.data)
-            for s, p in zip(seqs, self.pending, strict=True)
-        ]
+        return [int(r.seq) for r in result]
 
 
 Listener = Callable[[list[Event]], None]

@@ -7,6 +7,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
@@ -133,6 +134,102 @@ class TicketDesk:
         person_id = self.ctx.person_id(tx, person, now)
         if person_id is not None and svc.per_person_daily:
             self._check_person_limit(tx, svc, day, person_id)
+        if tx.postgres:
+            ticket_id, display, ahead = self._insert_pg(
+                tx,
+                svc,
+                now,
+                day,
+                lane,
+                key,
+                priority_class,
+                person_id,
+                source,
+                source_ref,
+                appointment_id,
+            )
+            wait = self._wait(tx, svc, ahead)
+        else:
+            ticket_id, display, ahead, wait = self._insert_sqlite(
+                tx,
+                svc,
+                now,
+                day,
+                lane,
+                key,
+                priority_class,
+                person_id,
+                source,
+                source_ref,
+                appointment_id,
+            )
+        actor = f"{source}:{source_ref}" if source_ref else source
+        tx.emit(
+            "ticket.issued",
+            at=now,
+            hall_day=day,
+            actor=actor,
+            ticket_id=ticket_id,
+            number=display,
+            service=svc.code,
+            lane=lane.value,
+            priority_class=priority_class,
+            ahead=ahead,
+        )
+        return IssuedTicket(
+            ticket_id, display, svc.code, svc.name, lane, priority_class, ahead, wait, now, day
+        )
+
+    def _insert_pg(
+        self,
+        tx: Tx,
+        svc: Service,
+        now: dt.datetime,
+        day: dt.date,
+        lane: Lane,
+        key: int,
+        priority_class: str | None,
+        person_id: int | None,
+        source: str,
+        source_ref: str | None,
+        appointment_id: int | None,
+    ) -> tuple[int, str, int]:
+        """Number, ticket and people ahead in one round trip (see ``sql.ISSUE_PG``)."""
+        params = {
+            "day": day,
+            "service": svc.code,
+            "prefix": svc.prefix,
+            "digits": svc.number_digits,
+            "source": source,
+            "source_ref": source_ref,
+            "lane": lane.value,
+            "priority_class": priority_class,
+            "key": key,
+            "person_id": person_id,
+            "appointment_id": appointment_id,
+            "now": now,
+        }
+        row = tx.conn.execute(sql.ISSUE_PG, params).one()
+        if row.number > capacity(svc.number_digits, svc.daily_max):
+            raise LimitReached(
+                f"service {svc.code} has issued all of today's numbers", zh="今日号已取完"
+            )
+        return int(row.id), str(row.display), int(row.ahead)
+
+    def _insert_sqlite(
+        self,
+        tx: Tx,
+        svc: Service,
+        now: dt.datetime,
+        day: dt.date,
+        lane: Lane,
+        key: int,
+        priority_class: str | None,
+        person_id: int | None,
+        source: str,
+        source_ref: str | None,
+        appointment_id: int | None,
+    ) -> tuple[int, str, int, float | None]:
         number = self._next_number(tx, svc, day)
         display = format_number(svc.prefix, number, svc.number_digits)
         row = {
@@ -153,22 +250,7 @@ class TicketDesk:
         }
         ticket_id = int(tx.conn.execute(sql.INSERT_TICKET, row).scalar_one())
         ahead, wait = self._estimate(tx, svc, day, key, ticket_id)
-        actor = f"{source}:{source_ref}" if source_ref else source
-        tx.emit(
-            "ticket.issued",
-            at=now,
-            hall_day=day,
-            actor=actor,
-            ticket_id=ticket_id,
-            number=display,
-            service=svc.code,
-            lane=lane.value,
-            priority_class=priority_class,
-            ahead=ahead,
-        )
-        return IssuedTicket(
-            ticket_id, display, svc.code, svc.name, lane, priority_class, ahead, wait, now, day
-        )
+        return ticket_id, display, ahead, wait
 
     def _check_person_limit(self, tx: Tx, svc: Service, day: dt.date, person_id: int) -> None:
         taken = tx.conn.execute(
@@ -196,9 +278,12 @@ class TicketDesk:
         self, tx: Tx, svc: Service, day: dt.date, key: int, ticket_id: int
     ) -> tuple[int, float | None]:
         params = {"day": day, "service": svc.code, "key": key, "tid": ticket_id}
-        ahead = tx.conn.execute(sql.AHEAD, params).scalar_one()
+        ahead = int(tx.conn.execute(sql.AHEAD, params).scalar_one())
+        return ahead, self._wait(tx, svc, ahead)
+
+    def _wait(self, tx: Tx, svc: Service, ahead: int) -> float | None:
         open_windows, mean = self._capacity(tx, svc)
-        return int(ahead), estimate_wait_seconds(int(ahead), open_windows, mean)
+        return estimate_wait_seconds(ahead, open_windows, mean)
 
     def _capacity(self, tx: Tx, svc: Service) -> tuple[int, float]:
         now = time.monotonic()
@@ -297,22 +382,68 @@ class TicketDesk:
             ).first()
             if app is None:
                 raise NotFound("no appointment with this code", zh="未找到该预约")
-            if app.status != AppointmentStatus.BOOKED.value:
-                raise InvalidState(
-                    "this appointment was already checked in or cancelled",
-                    zh="该预约已签到或已取消",
+            return self._check_in(tx, app, now, day, source_ref)
+
+    def check_in_person(
+        self, person: PersonInput, *, source_ref: str | None = None
+    ) -> IssuedTicket:
+        """Check in ``person``'s booked appointment of today's hall day (found by ID number).
+
+        Never registers the person: someone the center has never seen has no appointment.
+        With several booked today, the earliest one not yet missed is taken (else the earliest).
+        """
+        now, day, _ = self.ctx.now()
+        self._check_open(now)
+        with self.ctx.store.write() as tx:
+            person_id = self.ctx.known_person_id(tx.conn, person)
+            rows = []
+            if person_id is not None:
+                rows = tx.conn.execute(
+                    select(appointments)
+                    .where(
+                        appointments.c.person_id == person_id,
+                        appointments.c.status != AppointmentStatus.CANCELLED.value,
+                        appointments.c.slot_start > now - dt.timedelta(days=2),
+                        appointments.c.slot_start < now + dt.timedelta(days=2),
+                    )
+                    .order_by(appointments.c.slot_start, appointments.c.id)
+                    .with_for_update()
+                ).all()
+            today = [r for r in rows if hall_day(r.slot_start, self.ctx.cfg.hall) == day]
+            booked = [r for r in today if r.status == AppointmentStatus.BOOKED.value]
+            if not booked:
+                if today:
+                    raise InvalidState(
+                        "today's appointment of this person was already checked in",
+                        zh="您今天的预约已签到",
+                    )
+                raise NotFound(
+                    "no appointment today for this person",
+                    zh="未找到您今天的预约，请出示预约二维码或到咨询台办理",
                 )
-            lane, key = self._appointment_lane(app.slot_start, app.slot_end, now, day)
-            svc = self.service(app.service)
-            issued = self._insert(
-                tx, svc, now, day, lane, key, None, None, "appointment", source_ref, app.id
+            late = dt.timedelta(minutes=self.ctx.cfg.priority.appointment_late_minutes)
+            app = min(booked, key=lambda r: now - r.slot_end > late)  # stable: by slot start
+            return self._check_in(tx, app, now, day, source_ref)
+
+    def _check_in(
+        self, tx: Tx, app: Any, now: dt.datetime, day: dt.date, source_ref: str | None
+    ) -> IssuedTicket:
+        if app.status != AppointmentStatus.BOOKED.value:
+            raise InvalidState(
+                "this appointment was already checked in or cancelled",
+                zh="该预约已签到或已取消",
             )
-            tx.conn.execute(
-                update(tickets).where(tickets.c.id == issued.id).values(person_id=app.person_id)
-            )
-            tx.conn.execute(
-                update(appointments)
-                .where(appointments.c.id == app.id)
-                .values(status=AppointmentStatus.CHECKED_IN.value, ticket_id=issued.id)
-            )
+        lane, key = self._appointment_lane(app.slot_start, app.slot_end, now, day)
+        svc = self.service(app.service)
+        issued = self._insert(
+            tx, svc, now, day, lane, key, None, None, "appointment", source_ref, app.id
+        )
+        tx.conn.execute(
+            update(tickets).where(tickets.c.id == issued.id).values(person_id=app.person_id)
+        )
+        tx.conn.execute(
+            update(appointments)
+            .where(appointments.c.id == app.id)
+            .values(status=AppointmentStatus.CHECKED_IN.value, ticket_id=issued.id)
+        )
         return issued
