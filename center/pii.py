@@ -51,8 +51,15 @@ class PersonalData:
             raise DataKeyError("the data key is not valid base64") from exc
         if len(master) != 32:
             raise DataKeyError(f"the data key must be 32 bytes, got {len(master)}")
+        self._master = master
         self._aead = AESGCM(_derive(master, b"encrypt"))
         self._mac_key = _derive(master, b"lookup")
+
+    def derive_key(self, purpose: str) -> bytes:
+        """A 32-byte key for ``purpose`` (e.g. "idempotency"), independent of every other."""
+        if purpose in ("encrypt", "lookup"):
+            raise ValueError(f"{purpose!r} is reserved for personal data itself")
+        return _derive(self._master, purpose.encode("utf-8"))
 
     def encrypt(self, value: str, column: str) -> bytes:
         """Encrypt ``value`` for ``column``; a fresh nonce every time."""

@@ -36,6 +36,8 @@ class Hall:
     staff: StaffAuth
     leases: LeaseDesk
     reports: DeviceReports
+    fingerprint_key: bytes | None
+    """Keys the request fingerprints of idempotent calls (bodies can hold ID numbers)."""
 
     @classmethod
     def build(cls, center: Center, settings: ApiSettings) -> Hall:
@@ -49,6 +51,7 @@ class Hall:
             StaffAuth(ctx.cfg, center.store, ctx.clock, settings.pins),
             LeaseDesk(ctx),
             DeviceReports(ctx),
+            ctx.pii.derive_key("idempotency") if ctx.pii else None,
         )
 
     def principal(self, token: str) -> Principal | None:

@@ -44,7 +44,9 @@ def _report(
         hall.reports.report(who.name, who.window, kind, body.code, body.message, body.detail)
         return OkOut()
 
-    return run_once(hall.center.store, who, key, fingerprint(request, body), act, 201)
+    return run_once(
+        hall.center.store, who, key, fingerprint(request, body, hall.fingerprint_key), act, 201
+    )
 
 
 @router.post("/fault", response_model=OkOut, status_code=201)

@@ -28,6 +28,7 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request, 
 from starlette.concurrency import run_in_threadpool
 from starlette.websockets import WebSocketDisconnect, WebSocketState
 
+from center.api.deps import bearer
 from center.engine.store import Store
 from center.live.feed import AsyncFeed
 from center.live.hub import EventHub, Overflowed, Subscription, SubscriptionClosed
@@ -156,7 +157,8 @@ async def require_principal(request: Request) -> Any:
     return principal
 
 
-@router.get("/api/v1/events")
+# ``bearer`` only declares the scheme in the OpenAPI document; require_principal checks it.
+@router.get("/api/v1/events", dependencies=[Depends(bearer)])
 def list_events(
     request: Request,
     _principal: Annotated[Any, Depends(require_principal)],

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 from collections.abc import Callable
 from typing import Any
 
@@ -27,12 +28,19 @@ from center.db.auth_tables import idempotency_keys
 from center.engine.store import Store
 
 
-def fingerprint(request: Request, body: BaseModel | None) -> str:
-    """What makes two requests "the same": method, path and the validated body."""
+def fingerprint(request: Request, body: BaseModel | None, key: bytes | None) -> str:
+    """What makes two requests "the same": method, path and the validated body.
+
+    Bodies can carry an ID number, and ID numbers are few enough to guess: the fingerprint
+    kept for days is an HMAC under a key derived from the data key, never a bare hash. (A
+    center without a data key refuses personal data, so its bodies carry none.)"""
     text = f"{request.method} {request.url.path}\n"
     if body is not None:
         text += body.model_dump_json()
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    data = text.encode("utf-8", "surrogatepass")
+    if key is None:
+        return hashlib.sha256(data).hexdigest()
+    return hmac.new(key, data, hashlib.sha256).hexdigest()
 
 
 def run_once(

@@ -1,4 +1,4 @@
-"""Kiosk endpoints: issue tickets, check in appointments, number leases for offline issuing.
+"""Kiosk endpoints: tickets, appointment check-in (QR code or ID card), number leases.
 
 Only kiosk devices may call these. A kiosk named in the hall config with a list of services
 issues only those. Every POST accepts an ``Idempotency-Key``.
@@ -14,7 +14,14 @@ from fastapi.responses import JSONResponse
 from center.api.deps import HallDep, IdempotencyKey, require
 from center.api.errors import ERROR_RESPONSES
 from center.api.idempotency import fingerprint, run_once
-from center.api.schemas import CheckInIn, IssueTicketIn, LeaseIn, PersonIn, SyncIn
+from center.api.schemas import (
+    CheckInIn,
+    CheckInPersonIn,
+    IssueTicketIn,
+    LeaseIn,
+    PersonIn,
+    SyncIn,
+)
 from center.api.views import LeaseOut, SyncedOut, SyncOut, TicketOut
 from center.auth.roles import Principal, Role
 from center.engine.context import PersonInput
@@ -73,7 +80,14 @@ def issue_ticket(
         )
         return TicketOut.of(issued)
 
-    return run_once(hall.center.store, who, idempotency_key, fingerprint(request, body), act, 201)
+    return run_once(
+        hall.center.store,
+        who,
+        idempotency_key,
+        fingerprint(request, body, hall.fingerprint_key),
+        act,
+        201,
+    )
 
 
 @router.post("/check-in", response_model=TicketOut, status_code=201)
@@ -89,7 +103,43 @@ def check_in(
     def act() -> TicketOut:
         return TicketOut.of(hall.center.tickets.check_in(body.code, source_ref=who.name))
 
-    return run_once(hall.center.store, who, idempotency_key, fingerprint(request, body), act, 201)
+    return run_once(
+        hall.center.store,
+        who,
+        idempotency_key,
+        fingerprint(request, body, hall.fingerprint_key),
+        act,
+        201,
+    )
+
+
+@router.post("/check-in/person", response_model=TicketOut, status_code=201)
+def check_in_person(
+    body: CheckInPersonIn,
+    request: Request,
+    hall: HallDep,
+    who: KioskCaller,
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    """Check in the citizen's booked appointment of today, found by the ID card's number.
+
+    The ID number comes only in the body; the center looks it up by its keyed hash and
+    registers no one. 404 when the citizen has no appointment today, 409 when it is
+    already checked in. The reply is the same as for the QR code check-in.
+    """
+    person = PersonInput(body.person.id_number)
+
+    def act() -> TicketOut:
+        return TicketOut.of(hall.center.tickets.check_in_person(person, source_ref=who.name))
+
+    return run_once(
+        hall.center.store,
+        who,
+        idempotency_key,
+        fingerprint(request, body, hall.fingerprint_key),
+        act,
+        201,
+    )
 
 
 @router.post("/leases", response_model=LeaseOut, status_code=201)
@@ -116,7 +166,14 @@ def take_lease(
             expires_at=lease.expires_at,
         )
 
-    return run_once(hall.center.store, who, idempotency_key, fingerprint(request, body), act, 201)
+    return run_once(
+        hall.center.store,
+        who,
+        idempotency_key,
+        fingerprint(request, body, hall.fingerprint_key),
+        act,
+        201,
+    )
 
 
 @router.post("/leases/sync", response_model=SyncOut)
@@ -147,4 +204,10 @@ def sync_offline_tickets(
             ]
         )
 
-    return run_once(hall.center.store, who, idempotency_key, fingerprint(request, body), act)
+    return run_once(
+        hall.center.store,
+        who,
+        idempotency_key,
+        fingerprint(request, body, hall.fingerprint_key),
+        act,
+    )

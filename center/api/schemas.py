@@ -93,6 +93,13 @@ class CheckInIn(Body):
     code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,40}$")]
 
 
+class CheckInPersonIn(Body):
+    """Check in today's appointment of the citizen whose ID card was read at the kiosk."""
+
+    person: PersonIn
+    """Only ``id_number`` is used to find the appointment; nothing is stored."""
+
+
 class LeaseIn(Body):
     """Reserve numbers to hand out while the center cannot be reached."""
 

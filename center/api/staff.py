@@ -131,7 +131,9 @@ def _act(
         with hall.center.store.write():
             return action(_on_duty(hall, who))
 
-    return run_once(hall.center.store, who, key, fingerprint(request, body), run, status)
+    return run_once(
+        hall.center.store, who, key, fingerprint(request, body, hall.fingerprint_key), run, status
+    )
 
 
 @router.post("/call-next", response_model=CallNextOut)

@@ -51,7 +51,13 @@ def rate(
     def act() -> RatedOut:
         return RatedOut.of(hall.center.ratings.rate_at_window(window, body.level))
 
-    return run_once(hall.center.store, who, idempotency_key, fingerprint(request, body), act)
+    return run_once(
+        hall.center.store,
+        who,
+        idempotency_key,
+        fingerprint(request, body, hall.fingerprint_key),
+        act,
+    )
 
 
 @router.post("/{window}/keys", response_model=KeyOut)
@@ -69,7 +75,7 @@ def press_key(
         hall.center.store,
         who,
         idempotency_key,
-        fingerprint(request, body),
+        fingerprint(request, body, hall.fingerprint_key),
         lambda: _press(hall, window, body),
     )
 

@@ -68,10 +68,10 @@ class Context:
             return None
         if self.pii is None:
             raise Refused("this center has no data key, so it cannot store personal data")
-        key = self.pii.lookup_hash(person.id_number)
-        found = tx.conn.execute(select(persons.c.id).where(persons.c.id_hash == key)).scalar()
+        found = self.known_person_id(tx.conn, person)
         if found is not None:
-            return int(found)
+            return found
+        key = self.pii.lookup_hash(person.id_number)
         # Two kiosks may register the same new person at once: insert-or-nothing, then read.
         values: dict[str, Any] = {
             "id_hash": key,
@@ -85,6 +85,14 @@ class Context:
         return int(
             tx.conn.execute(select(persons.c.id).where(persons.c.id_hash == key)).scalar_one()
         )
+
+    def known_person_id(self, conn: Connection, person: PersonInput) -> int | None:
+        """The ``persons`` row of ``person`` by its lookup hash, or None (never creates one)."""
+        if self.pii is None:
+            return None
+        key = self.pii.lookup_hash(person.id_number)
+        found = conn.execute(select(persons.c.id).where(persons.c.id_hash == key)).scalar()
+        return None if found is None else int(found)
 
     def person_name(self, conn: Connection, person_id: int | None) -> str | None:
         """The decrypted name of a person (for masking on screens), or None."""

@@ -6,6 +6,7 @@ import datetime as dt
 import secrets
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -396,7 +397,7 @@ class TicketDesk:
         self._check_open(now)
         with self.ctx.store.write() as tx:
             person_id = self.ctx.known_person_id(tx.conn, person)
-            rows = []
+            rows: Sequence[Any] = ()
             if person_id is not None:
                 rows = tx.conn.execute(
                     select(appointments)

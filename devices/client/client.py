@@ -191,6 +191,11 @@ class CenterClient:
         """Check in an appointment by the code in its QR code."""
         return Ticket.parse(self.post("/api/v1/kiosk/check-in", {"code": code}, key=key))
 
+    def check_in_person(self, person: Person, *, key: str | None = None) -> Ticket:
+        """Check in the person's appointment of today (ID number in the body, never the URL)."""
+        body = {"person": {"id_number": person.id_number}}
+        return Ticket.parse(self.post("/api/v1/kiosk/check-in/person", body, key=key))
+
     def take_lease(self, service: str, count: int) -> Lease:
         """Reserve ``count`` numbers of ``service`` for offline issuing."""
         reply = self.post("/api/v1/kiosk/leases", {"service": service, "count": count})

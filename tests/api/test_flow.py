@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 from center.auth.roles import Role
+from center.engine.context import PersonInput
 from tests.api.conftest import Api
+from tests.center.conftest import SHANGHAI
 
 ID1 = "11010519491231002X"
 
@@ -141,3 +146,37 @@ def test_kiosk_refusals_carry_chinese_text(api: Api) -> None:
     api.clock.advance(4 * 3600)  # 13:00: lunch break
     r = api.http.post("/api/v1/kiosk/tickets", json={"service": "tax"}, headers=kiosk)
     assert r.status_code == 409 and r.json()["error"] == "outside_hours"
+
+
+def test_kiosk_checks_in_an_appointment_by_id_number(api: Api) -> None:
+    """POST /api/v1/kiosk/check-in/person: the ID number only in the body; the same reply as
+    the QR check-in; 404 without an appointment today, 409 the second time, 422 for a bad
+    body; an idempotent retry gets the first reply."""
+    kiosk = api.device("k-any", Role.KIOSK)
+    url = "/api/v1/kiosk/check-in/person"
+    r = api.http.post(url, json={"person": {"id_number": ID1}}, headers=kiosk)
+    assert r.status_code == 404 and r.json()["error"] == "not_found"
+    assert "未找到您今天的预约" in r.json()["zh"] and ID1 not in r.text
+    start = dt.datetime(2026, 11, 23, 9, 30, tzinfo=SHANGHAI)
+    api.center.tickets.book("estate", start, start + dt.timedelta(minutes=30), PersonInput(ID1))
+    key = {"Idempotency-Key": "check-in-person-0001"}
+    body = {"person": {"id_number": ID1, "name": "张小三"}}
+    r = api.http.post(url, json=body, headers={**kiosk, **key})
+    assert r.status_code == 201, r.text
+    ticket = r.json()
+    assert ticket["number"] == "C001" and ticket["service"] == "estate"
+    assert set(ticket) == set(api.app.openapi()["components"]["schemas"]["TicketOut"]["properties"])
+    assert ID1 not in r.text and "张小三" not in r.text
+    again = api.http.post(url, json=body, headers={**kiosk, **key})
+    assert again.json() == ticket and again.headers.get("Idempotent-Replayed") == "true"
+    r = api.http.post(url, json=body, headers=kiosk)
+    assert r.status_code == 409 and r.json()["error"] == "invalid_state"
+    assert r.json()["zh"] == "您今天的预约已签到"
+    bad_bodies: list[dict[str, Any]] = [
+        {"id_number": ID1},  # not wrapped in "person"
+        {"person": {"id_number": ID1}, "extra": 1},
+        {"person": {}},
+    ]
+    for bad in bad_bodies:
+        r = api.http.post(url, json=bad, headers=kiosk)
+        assert r.status_code == 422, bad

@@ -115,3 +115,26 @@ def test_racing_copies_of_one_request_record_it_once(any_db_api: Api) -> None:
     assert count(api, tickets) == 1
     assert {r["status"] for r in replies} == {201}
     assert {r["number"] for r in replies} == {"A001"}
+
+
+def test_stored_fingerprints_cannot_be_matched_to_an_id_number(api: Api) -> None:
+    """GIVEN a ticket request carrying an ID number and an idempotency key,
+    WHEN the center stores the request's fingerprint for later retries,
+    THEN it is keyed: the unkeyed digest of the very same request does not match it."""
+    from starlette.requests import Request
+
+    from center.api.idempotency import fingerprint
+    from center.api.schemas import IssueTicketIn
+    from center.db.auth_tables import idempotency_keys
+
+    kiosk = {**api.device("k-id", Role.KIOSK), "Idempotency-Key": "kiosk-req-id-01"}
+    body = {"service": "tax", "person": {"id_number": "11010519491231002X"}}
+    assert api.http.post(TICKETS, json=body, headers=kiosk).status_code == 201
+    with api.center.store.read() as conn:
+        stored = conn.execute(select(idempotency_keys.c.fingerprint)).scalars().all()
+    request = Request({"type": "http", "method": "POST", "path": TICKETS, "headers": []})
+    model = IssueTicketIn.model_validate(body)
+    key = api.hall.fingerprint_key
+    assert key is not None
+    assert stored == [fingerprint(request, model, key)]  # the same request, keyed: it matches
+    assert stored != [fingerprint(request, model, None)]  # a bare digest an attacker could redo

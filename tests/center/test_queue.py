@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from center.clock import ManualClock
-from center.db.tables import events, tickets
+from center.db.tables import appointments, events, persons, tickets
 from center.engine.center import Center
 from center.engine.context import PersonInput
 from center.engine.states import Lane, TicketState
@@ -204,6 +204,47 @@ def test_late_appointment_becomes_a_walk_in(center: Center, clock: ManualClock) 
     start = dt.datetime(2026, 11, 23, 8, 0, tzinfo=SHANGHAI)
     app = center.tickets.book("estate", start, start + dt.timedelta(minutes=30))
     assert center.tickets.check_in(app.code).lane is Lane.REGULAR
+
+
+def test_check_in_by_id_number_finds_todays_appointment(center: Center) -> None:
+    """GIVEN appointments booked for a person today and tomorrow WHEN they check in by ID
+    number THEN today's becomes an appointment-lane ticket of theirs; a second time is 409."""
+    start = dt.datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)
+    tomorrow = start + dt.timedelta(days=1)
+    center.tickets.book("estate", tomorrow, tomorrow + dt.timedelta(minutes=30), PersonInput(ID1))
+    app = center.tickets.book("estate", start, start + dt.timedelta(minutes=30), PersonInput(ID1))
+    checked = center.tickets.check_in_person(PersonInput(ID1.lower()), source_ref="k1")
+    assert checked.lane is Lane.APPOINTMENT and checked.service == "estate"
+    with center.store.read() as conn:
+        row = conn.execute(
+            select(appointments.c.status, appointments.c.ticket_id, appointments.c.person_id).where(
+                appointments.c.id == app.id
+            )
+        ).one()
+        ticket_person = conn.execute(
+            select(tickets.c.person_id).where(tickets.c.id == checked.id)
+        ).scalar_one()
+    assert row.status == "checked_in" and row.ticket_id == checked.id
+    assert ticket_person == row.person_id is not None
+    with pytest.raises(InvalidState, match="already checked in") as err:
+        center.tickets.check_in_person(PersonInput(ID1))
+    assert err.value.zh == "您今天的预约已签到"
+    with pytest.raises(InvalidState, match="already checked in"):
+        center.tickets.check_in(app.code)  # the QR code of the same appointment
+
+
+def test_check_in_by_id_number_without_an_appointment_today(center: Center) -> None:
+    """A person with no booked appointment today, or never seen, is NotFound; the lookup
+    registers no one."""
+    center.tickets.issue("hukou", person=PersonInput(ID2))  # known person, no appointment
+    with center.store.read() as conn:
+        before = conn.execute(select(func.count()).select_from(persons)).scalar_one()
+    for id_number in (ID2, ID1):
+        with pytest.raises(NotFound, match="no appointment today") as err:
+            center.tickets.check_in_person(PersonInput(id_number))
+        assert err.value.zh is not None and "未找到您今天的预约" in err.value.zh
+    with center.store.read() as conn:
+        assert conn.execute(select(func.count()).select_from(persons)).scalar_one() == before
 
 
 def test_window_actions_refuse_impossible_states(center: Center) -> None:

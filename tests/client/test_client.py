@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import pytest
 
@@ -12,6 +14,7 @@ from devices.client import (
     NotAuthorized,
     RetryPolicy,
 )
+from devices.client.client import Person
 
 TOKEN = "hqd_test-token"
 
@@ -87,3 +90,25 @@ def test_backoff_grows_and_is_capped() -> None:
     policy = RetryPolicy(attempts=10, base_seconds=1.0, cap_seconds=4.0)
     for n in range(8):
         assert all(0 <= policy.delay(n) <= min(4.0, 2.0**n) for _ in range(50))
+
+
+def test_check_in_person_sends_only_the_id_number_in_the_body() -> None:
+    """The ID number goes in the JSON body (never the URL); the name is not sent."""
+    seen: list[httpx.Request] = []
+    ticket = {
+        "number": "C001", "service": "estate", "service_name": "不动产登记",
+        "issued_at": "2026-11-23T09:30:00+08:00", "ahead": 0, "wait_seconds": None,
+    }  # fmt: skip
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(201, json=ticket)
+
+    client = CenterClient("http://center.test", TOKEN, transport=httpx.MockTransport(handler))
+    got = client.check_in_person(Person("11010519491231002X", "张三"))
+    assert got.number == "C001" and got.service == "estate"
+    (request,) = seen
+    assert request.method == "POST" and request.url.path == "/api/v1/kiosk/check-in/person"
+    assert "11010519491231002X" not in str(request.url)
+    assert json.loads(request.content) == {"person": {"id_number": "11010519491231002X"}}
+    assert request.headers["Idempotency-Key"]
