@@ -13,12 +13,26 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from center.api import common, devices, display, errors, kiosk, staff, supervisor, windows
+from center.api import (
+    common,
+    console,
+    devices,
+    display,
+    errors,
+    events,
+    kiosk,
+    oversight,
+    rating_links,
+    staff,
+    supervisor,
+    windows,
+)
 from center.api.deps import Hall
 from center.api.idempotency import purge
 from center.api.limits import BodyLimit
 from center.api.settings import ApiSettings
 from center.engine.center import Center
+from center.web import routes as web_routes
 
 log = logging.getLogger(__name__)
 
@@ -43,26 +57,29 @@ def _build_app(settings: ApiSettings) -> FastAPI:
     errors.install(app)
     for module in (common, kiosk, staff, windows, devices, display, supervisor):
         app.include_router(module.router)
+    for module in (console, oversight, rating_links, web_routes):
+        app.include_router(module.router)
     _include_optional_routers(app)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     return app
 
 
 def _include_optional_routers(app: FastAPI) -> None:
-    """Routers built beside this module are wired here.
-
-    The live event stream (``center.api.events``, WebSocket over LISTEN/NOTIFY) goes here:
-    ``app.include_router(events.router)``. Its handshake authenticates with
-    ``Hall.authenticate(token)`` from ``app.state.hall``, like every other endpoint.
-    """
-    del app
+    """The live event stream's routes (WebSocket and catch-up), so the OpenAPI document has
+    them; ``create_app`` attaches the hub that serves them."""
+    app.include_router(events.router)
 
 
-def create_app(center: Center, settings: ApiSettings | None = None) -> FastAPI:
-    """The HTTP API of the hall ``center`` serves."""
+def create_app(
+    center: Center, settings: ApiSettings | None = None, live_options: dict[str, Any] | None = None
+) -> FastAPI:
+    """The HTTP API and live event stream of the hall ``center`` serves.
+
+    ``live_options`` go to the event hub (e.g. ``poll_seconds``)."""
     settings = settings or ApiSettings()
     app = _build_app(settings)
     app.state.hall = Hall.build(center, settings)
+    events.attach(app, center.store, app.state.hall.principal, **(live_options or {}))
     purged = purge(center.store, dt.timedelta(days=settings.idempotency_days))
     if purged:
         log.info("purged %d stored idempotent replies", purged)

@@ -10,7 +10,13 @@ from center.api.app import openapi_document
 from center.auth.roles import Role
 from tests.api.conftest import PIN, Api
 
-PUBLIC = {("GET", "/api/v1/health"), ("POST", "/api/v1/staff/login")}
+# The rating page is public by design: its token (in the body) is the credential.
+PUBLIC = {
+    ("GET", "/api/v1/health"),
+    ("POST", "/api/v1/staff/login"),
+    ("POST", "/api/v1/rate"),
+    ("POST", "/api/v1/rate/visit"),
+}
 PROTECTED = sorted(
     (method.upper(), path)
     for path, methods in openapi_document()["paths"].items()
@@ -22,6 +28,7 @@ PROTECTED = sorted(
 BODIES: dict[str, Any] = {
     "/api/v1/kiosk/tickets": {"service": "tax"},
     "/api/v1/kiosk/check-in": {"code": "abcdefgh12"},
+    "/api/v1/kiosk/check-in/person": {"person": {"id_number": "11010519491231002X"}},
     "/api/v1/kiosk/leases": {"service": "tax", "count": 2},
     "/api/v1/kiosk/leases/sync": {
         "tickets": [{"service": "tax", "number": 1, "issued_at": "2026-11-23T09:00:00+08:00"}]

@@ -57,7 +57,7 @@ def build_app(center: Center, poll_seconds: float) -> FastAPI:
     except ImportError:
         app = _stand_in(center)
     else:
-        app = create_app(center)
+        app = create_app(center, live_options={"poll_seconds": poll_seconds})
     if getattr(app.state, "event_hub", None) is None:
         events.attach(app, center.store, poll_seconds=poll_seconds)
     return app
