@@ -13,7 +13,7 @@ from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from typing import Any
 
 from config.problems import Loc, Problem, Provenance
-from config.schema import HallConfig
+from config.schema import BusDevice, HallConfig
 
 DEFAULT_FILE = "<config>"
 """File name used in problems when no provenance is given."""
@@ -200,6 +200,7 @@ def _check_buses(hall: HallConfig, report: _Report) -> None:
         loc: Loc = ("devices", "buses", index, "devices")
         pairs = ((d.address, (*loc, i, "address")) for i, d in enumerate(bus.devices))
         report.duplicates(pairs, "address")
+        _check_one_protocol(bus.devices, loc, report)
         for position, device in enumerate(bus.devices):
             if device.kind not in _WINDOW_DEVICES:
                 continue
@@ -208,6 +209,21 @@ def _check_buses(hall: HallConfig, report: _Report) -> None:
                 report.add((*loc, position), message)
             elif device.window not in hall.windows_by_number:
                 report.add((*loc, position, "window"), f"unknown window {device.window}")
+
+
+def _check_one_protocol(devices: list[BusDevice], loc: Loc, report: _Report) -> None:
+    """One protocol per bus: the field protocols cannot share a line (different framing,
+    timing and polling), so a device speaking another one needs a bus of its own."""
+    if not devices:
+        return
+    first = devices[0].protocol
+    for position, device in enumerate(devices):
+        if device.protocol != first:
+            report.add(
+                (*loc, position, "protocol"),
+                f'"{device.protocol}" on a bus whose first device speaks "{first}": '
+                "one protocol per bus, put this device on a bus of its own",
+            )
 
 
 _CHECKS: tuple[Callable[[HallConfig, _Report], None], ...] = (

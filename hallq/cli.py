@@ -18,6 +18,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "keygen": ("hallq.cli", "keygen_main", "print a new key for personal data at rest"),
     "center": ("center.cli_center", "center_main", "serve the hall's HTTP API and event stream"),
     "device": ("center.cli_center", "device_main", "device add|list|revoke: device tokens"),
+    "display": (
+        "display.cli",
+        "main",
+        "the display controller: LED strips, hall board, voice, keys",
+    ),
+    "sim": ("display.simbus", "sim_main", "sim bus --config FILE: the hall's RS-485 buses on ptys"),
     "screen": ("display.screen.app", "main", "the hall's call screen on a TV (Qt)"),
     "kiosk": ("kiosk.app", "main", "run a self-service kiosk (--simulate: devices and center)"),
     "devices": (

@@ -310,3 +310,36 @@ def test_device_problems_name_the_included_devices_file(tmp_path: Path) -> None:
         'devices.toml: devices.buses[0].name: duplicate bus name "west" (first at hall.toml: devices.buses[0].name)',
         "devices.toml: devices.buses[0].devices[1].window: unknown window 7",
     ]
+
+
+def test_one_protocol_per_bus(tmp_path: Path) -> None:
+    text = """
+[hall]
+code = "t"
+name = "测试"
+[[services]]
+code = "a"
+name = "业务"
+prefix = "A"
+window_class = "general"
+[[windows]]
+number = 1
+name = "1号"
+window_class = "general"
+services = ["a"]
+[[devices.buses]]
+name = "b"
+port = "sim://b"
+devices = [
+    { address = 1, kind = "window_strip", window = 1 },
+    { address = 99, kind = "hall_board", protocol = "ledchain" },
+]
+"""
+    path = tmp_path / "hall.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(config.ConfigError) as err:
+        config.load(path)
+    assert [str(p) for p in err.value.problems] == [
+        'hall.toml: devices.buses[0].devices[1].protocol: "ledchain" on a bus whose first device '
+        'speaks "hallbus": one protocol per bus, put this device on a bus of its own'
+    ]

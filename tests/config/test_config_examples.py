@@ -70,7 +70,7 @@ def test_check_prints_a_summary_of_the_county_hall(capsys: pytest.CaptureFixture
         "services: 42 (通办窗口 general: 6, 主题窗口 theme: 9, 专业窗口 specialist: 26, 发证窗口 issue: 1)",
         "windows: 24 (通办窗口 general: 4, 主题窗口 theme: 4, 专业窗口 specialist: 15, 发证窗口 issue: 1; tidal 2)",
         "staff: 51 (staff: 48, supervisor: 2, admin: 1)",
-        "devices: 2 kiosks, 2 buses with 73 devices (window_strip: 24, evaluator: 24, keypad: 24, hall_board: 1)",
+        "devices: 2 kiosks, 3 buses with 73 devices (window_strip: 24, evaluator: 24, keypad: 24, hall_board: 1)",
         "hours: Mon–Fri 08:30–12:00, 14:00–17:30; holidays: cn; last ticket 15 min before closing",
     ]
 
