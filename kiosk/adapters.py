@@ -7,13 +7,17 @@ never at import time, so the kiosk starts without a device stack it does not use
 
 What each one relies on:
 
-* ``ClientCenter``: ``devices.client`` — ``CenterClient`` (``hall_status``, ``check_in``),
+* ``ClientCenter``: ``devices.client`` — ``CenterClient`` (``hall_status``, ``check_in``,
+  ``check_in_person``),
   ``KioskTickets`` (``issue``, ``refill``, ``sync``), ``LeaseStore`` (``remaining``,
   ``unsynced``), ``Outbox`` (``fault``, ``recovery``, ``start``), ``EventStream``.
 * ``EscposPrinter``: ``devices.printer.driver.TicketPrinter`` (``from_config``,
   ``print_ticket``, ``status``) and its ``PaperOut``/``PrinterOffline``/``PrinterError``.
 * ``GaT467Reader``: ``devices.idcard.service.IdCardService`` and ``devices.idcard.errors``.
 * ``CameraScanner``: ``devices.camera.qr.QrScanner`` (``start``, ``pause``, ``resume``).
+* ``PcscCitizenCards``: ``devices.citizencard.monitor.CitizenCardMonitor`` (``start``,
+  ``stop``, ``snapshot``; ``CardEvent``/``CardEventKind``), ``CitizenCardConfig`` and
+  ``CardIdentity.key``, ``devices.citizencard.errors`` (``prompt``).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from devices.client import (
     Outbox,
     RetryPolicy,
 )
+from devices.client.client import Person
 from devices.client.models import HallStatus, Ticket
 from kiosk.ports import (
     CitizenCard,
@@ -128,8 +133,15 @@ class ClientCenter:
 
     def check_in(self, code: str) -> Ticket:
         """A ticket for the appointment ``code``."""
+        return self._checked_in(lambda: self.client.check_in(code))
+
+    def check_in_person(self, person: Person) -> Ticket:
+        """A ticket for ``person``'s appointment of today (found by the ID number)."""
+        return self._checked_in(lambda: self.client.check_in_person(person))
+
+    def _checked_in(self, call: Callable[[], Ticket]) -> Ticket:
         try:
-            ticket = self.client.check_in(code)
+            ticket = call()
         except NotAuthorized as exc:
             raise Unreachable(str(exc)) from None
         except CenterRefused as exc:
@@ -363,11 +375,32 @@ class CameraScanner:
         return DeviceState(s.state.value in ("running", "ended"), s.state.value, s.error)
 
 
-class NoCitizenCardReader:
-    """Stands in while ``devices/citizencard`` has no reader monitor: always unavailable."""
+class PcscCitizenCards:
+    """The citizen card reader through ``devices.citizencard.monitor.CitizenCardMonitor``.
 
-    def __init__(self, name: str) -> None:
-        self.name = name
+    Watches the PC/SC readers whose name contains ``reader_name`` (``Kiosk.card_reader``).
+    An inserted card is reported as a ``CitizenCard`` keyed by ``CardIdentity.key``
+    (``uid:<hex>``…) with no ID number: a UID says which card, not who holds it. A card that
+    cannot be read gives ``on_error("read_failed", prompt)``; PC/SC going away or coming
+    back gives ``on_state``. ``smartcard`` is imported by ``devices.citizencard`` only.
+    """
+
+    def __init__(
+        self,
+        reader_name: str,
+        *,
+        aid: bytes | None = None,
+        file_id: bytes | None = None,
+        field: tuple[int, int] | None = None,
+        poll_s: float = 0.2,
+        retry_s: float = 1.0,
+    ) -> None:
+        self.reader_name = reader_name
+        self.aid, self.file_id, self.field = aid, file_id, field
+        self.poll_s = poll_s
+        self.retry_s = retry_s
+        self._monitor: Any = None
+        self._problem = ("starting", "")
 
     def start(
         self,
@@ -375,12 +408,43 @@ class NoCitizenCardReader:
         on_error: Callable[[str, str], None],
         on_state: Callable[[DeviceState], None],
     ) -> None:
-        """Report the reader unavailable."""
-        on_state(self.state())
+        """Start the monitor thread (it retries on its own while PC/SC is unavailable)."""
+        from devices.citizencard.errors import CitizenCardError, NoReader
+        from devices.citizencard.monitor import CardEvent, CardEventKind, CitizenCardMonitor
+        from devices.citizencard.reader import CitizenCardConfig
+
+        def event(ev: CardEvent) -> None:
+            if ev.kind is CardEventKind.INSERTED and ev.identity is not None:
+                on_card(CitizenCard(ev.identity.key))
+            elif ev.kind is CardEventKind.READ_FAILED:
+                on_error("read_failed", (ev.error or CitizenCardError()).prompt)
+            elif ev.kind is CardEventKind.UNAVAILABLE:
+                word = "no_reader" if isinstance(ev.error, NoReader) else "no_service"
+                self._problem = (word, str(ev.error or ""))
+                on_state(self.state())
+            elif ev.kind is CardEventKind.AVAILABLE:
+                self._problem = ("", "")
+                on_state(self.state())
+
+        config = CitizenCardConfig(
+            aid=self.aid, file_id=self.file_id, field=self.field, reader_name=self.reader_name
+        )
+        self._monitor = CitizenCardMonitor(event, config, poll_s=self.poll_s, retry_s=self.retry_s)
+        self._monitor.start()
 
     def stop(self) -> None:
-        """Nothing to stop."""
+        """Stop the monitor and release the PC/SC context."""
+        if self._monitor is not None:
+            self._monitor.stop()
+            self._monitor = None
 
     def state(self) -> DeviceState:
-        """Unavailable, and why."""
-        return DeviceState(False, "unsupported", f"no PC/SC monitor for reader {self.name!r} yet")
+        """The monitor's snapshot (no I/O): ``ready``, ``card_present`` or why not."""
+        if self._monitor is None:
+            return DeviceState(False, "stopped")
+        snap = self._monitor.snapshot
+        if not snap.available:
+            word, detail = self._problem
+            return DeviceState(False, word or "starting", detail or snap.error)
+        readers = ", ".join(snap.readers)
+        return DeviceState(True, "card_present" if snap.cards else "ready", f"readers: {readers}")

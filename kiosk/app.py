@@ -91,17 +91,17 @@ def appointment_keys(path: Path | None) -> list[bytes]:
 
 def build_devices(kiosk: Kiosk, sim_cards: Any = None) -> dict[str, Any]:
     """Adapters for the kiosk's configured devices."""
-    from kiosk.adapters import CameraScanner, EscposPrinter, GaT467Reader, NoCitizenCardReader
+    from kiosk.adapters import CameraScanner, EscposPrinter, GaT467Reader, PcscCitizenCards
 
     devices: dict[str, Any] = {}
     if kiosk.printer is not None:
         devices["printer"] = EscposPrinter(kiosk.printer)
     if kiosk.id_reader:
         devices["id_reader"] = GaT467Reader(kiosk.id_reader)
-    if kiosk.card_reader:
-        devices["card_reader"] = (
-            sim_cards if sim_cards is not None else NoCitizenCardReader(kiosk.card_reader)
-        )
+    if sim_cards is not None:
+        devices["card_reader"] = sim_cards
+    elif kiosk.card_reader is not None:  # the PC/SC reader name (prefix); "" watches every reader
+        devices["card_reader"] = PcscCitizenCards(kiosk.card_reader)
     if kiosk.camera:
         devices["scanner"] = CameraScanner(kiosk.camera)
     return devices

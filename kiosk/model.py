@@ -110,7 +110,9 @@ class Identity:
     source: str
     """``idcard`` or ``citizencard``."""
     masked_name: str
+    """张*三, or "" when the card gave no name (nothing is printed then)."""
     masked_id: str
+    """1101**********002X, or "" for a citizen card known only by its UID."""
     age: int | None
     person: Any = field(default=None, repr=False, compare=False)
     """``devices.client.client.Person`` for the center, or None (card without an ID number)."""

@@ -84,6 +84,10 @@ class CenterPort(Protocol):
         """A ticket for an appointment code; raises Refused or Unreachable."""
         ...
 
+    def check_in_person(self, person: Any) -> Ticket:
+        """A ticket for ``person``'s appointment of today; raises Refused or Unreachable."""
+        ...
+
     def report_fault(self, code: str, message: str, detail: dict[str, Any]) -> None:
         """Queue a fault report (delivered when the center answers)."""
         ...
@@ -136,9 +140,14 @@ class IdCardData:
 
 @dataclass(frozen=True)
 class CitizenCard:
-    """What a citizen card (市民卡/社保卡) gave: its number and, if readable, the holder."""
+    """What a citizen card (市民卡/社保卡) gave: which card it is and, if it says, the holder.
 
-    card_number: str
+    ``card_key`` tells cards apart (the reader's ``uid:<hex>``…, ``CardIdentity.key``); it
+    says which card, not who holds it, so it is never sent to the center as an ID number.
+    ``id_number`` and ``name`` are set only by a reader that reads them from the card.
+    """
+
+    card_key: str
     id_number: str | None = None
     name: str | None = None
 

@@ -287,15 +287,23 @@ class KioskService:
         )
 
     def identify_citizen_card(self, card: CitizenCard) -> Identity:
-        """An identity from a citizen card; without an ID number it cannot stand for one."""
-        person = Person(card.id_number, card.name) if card.id_number else None
-        log.info("citizen card identified: %s", personal.fingerprint(card.card_number))
+        """An identity from a citizen card.
+
+        A card that gave its holder's ID number stands for that person at the center. A card
+        known only by its key (its UID) identifies the visit at this kiosk alone: the center's
+        API has no field for a card, so nothing of it is sent or stored, the ticket is
+        issued as an anonymous one, and services that need an ID card are refused.
+        """
+        log.info("citizen card identified: %s", personal.fingerprint(card.card_key))
+        masked_name = personal.mask_name(card.name) if card.name else ""  # none on the ticket
+        if not card.id_number:
+            return Identity("citizencard", masked_name, "", None, None)
         return Identity(
             "citizencard",
-            personal.mask_name(card.name) if card.name else "市民卡用户",
-            personal.mask_id_number(card.id_number or card.card_number),
+            masked_name,
+            personal.mask_id_number(card.id_number),
             None,
-            person,
+            Person(card.id_number, card.name),
         )
 
     # --- tickets -------------------------------------------------------------------------
@@ -322,7 +330,7 @@ class KioskService:
         priority = self.cfg.priority.classes.get(priority_class or "")
         return self._issued(
             ticket,
-            identity.masked_name if identity is not None else None,
+            (identity.masked_name or None) if identity is not None else None,
             priority.name if priority is not None else None,
         )
 
@@ -392,18 +400,17 @@ class KioskService:
 
     def check_in_identity(self, identity: Identity) -> IssuedTicket:
         """Check in the identified citizen's appointment of today."""
-        finder = getattr(self.center, "check_in_person", None)
-        if finder is None or identity.person is None:
-            raise KioskRefusal("请出示预约二维码签到，或到咨询台办理", "unsupported")
+        if identity.person is None:  # a citizen card known only by its UID
+            raise KioskRefusal("请刷居民身份证或出示预约二维码签到", "unsupported")
         try:
-            ticket = finder(identity.person)
+            ticket = self.center.check_in_person(identity.person)
         except Refused as exc:
             raise KioskRefusal(exc.zh, exc.code) from None
         except Unreachable:
             raise KioskRefusal(
                 "网络繁忙，预约暂时无法签到，请稍候再试或到咨询台办理", "offline"
             ) from None
-        return self._issued(ticket, identity.masked_name, "预约", appointment=True)
+        return self._issued(ticket, identity.masked_name or None, "预约", appointment=True)
 
     # --- printing ------------------------------------------------------------------------
 

@@ -118,10 +118,22 @@ class LoopbackCenter:
             opened += 1
         return opened
 
-    def book(self, service: str, minutes_from_now: int = 10, length: int = 30) -> str:
-        """Book an appointment starting soon; the code its QR holds."""
+    def book(
+        self,
+        service: str,
+        minutes_from_now: int = 10,
+        length: int = 30,
+        id_number: str | None = None,
+    ) -> str:
+        """Book an appointment starting soon (for the holder of ``id_number``, if given);
+        the code its QR holds."""
+        from center.engine.context import PersonInput
+
         start = self.clock.now() + dt.timedelta(minutes=minutes_from_now)
-        app = self.center.tickets.book(service, start, start + dt.timedelta(minutes=length))
+        person = PersonInput(id_number) if id_number else None
+        app = self.center.tickets.book(
+            service, start, start + dt.timedelta(minutes=length), person=person
+        )
         return str(app.code)
 
     def stop(self) -> None:

@@ -3,8 +3,8 @@
 The kiosk under test is wired exactly as ``hallq kiosk`` wires it (``kiosk.adapters``):
 the center through ``devices.client`` over HTTP and its event stream; the GA/T 467 reader
 simulator on a pty; the ESC/POS printer simulator on TCP; the camera replaying PNG frames.
-Only the citizen card reader is a fake (``SimCitizenCards``): ``devices/citizencard`` has
-no reader monitor yet.
+The citizen card reader is a fake (``SimCitizenCards``, as ``--simulate`` uses) unless a
+test passes ``card_reader`` (``test_citizencard_pcsc.py``: the real PC/SC stack).
 """
 
 from __future__ import annotations
@@ -119,7 +119,12 @@ def make_kiosk(
     made: list[Kiosk] = []
 
     def make(
-        *, idle_ms: int = 60_000, camera: str | None = None, speaker: Any = None, name: str = "k1"
+        *,
+        idle_ms: int = 60_000,
+        camera: str | None = None,
+        speaker: Any = None,
+        name: str = "k1",
+        card_reader: Any = None,
     ) -> Kiosk:
         kiosk_cfg = hall.devices.kiosks[0].model_copy(
             update={
@@ -143,7 +148,7 @@ def make_kiosk(
             link,
             printer=EscposPrinter(kiosk_cfg.printer, FAST_PRINTER),
             id_reader=GaT467Reader(idcard.path, timing=FAST_READER, poll_s=0.2, reopen_s=0.2),
-            card_reader=cards,
+            card_reader=card_reader if card_reader is not None else cards,
             scanner=CameraScanner(camera, max_rate=30) if camera else None,
             appointment_keys=[APPOINTMENT_KEY],
             ticket_url="https://hall.example/t/{hall}/{day}/{number}",

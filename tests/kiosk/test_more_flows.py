@@ -81,15 +81,44 @@ def test_forged_qr_is_refused(
     assert status["estate"].issued_today == 0, "nothing was checked in"
 
 
-def test_appointment_by_id_card_says_what_to_do(
+def test_appointment_check_in_by_id_card(
+    qtbot: Any,
+    make_kiosk: Callable[..., Kiosk],
+    center: LoopbackCenter,
+    idcard: Any,
+    printer: TcpPrinterSim,
+) -> None:
+    """GIVEN an appointment booked for the holder of the card WHEN the ID card is swiped on
+    预约签到 THEN an appointment-lane ticket is printed; swiping again says it is done."""
+    card = sample_card()
+    center.book("estate", id_number=card.id_number)
+    kiosk = make_kiosk()
+    kiosk.window.home.checkin_button.click()
+    assert kiosk.screen is Screen.CHECKIN
+    idcard.place_card(card)
+    wait_screen(qtbot, kiosk, Screen.TICKET)
+    outcome = kiosk.presenter.last_outcome
+    assert outcome is not None and outcome.ticket.appointment
+    assert (outcome.ticket.service, outcome.ticket.masked_name) == ("estate", "张*")
+    assert "预约签到成功" in kiosk.window.ticket.extra.text()
+    qtbot.waitUntil(lambda: len(printed_jobs(printer)) == 1, timeout=WAIT)
+    kiosk.presenter.go_home()
+    kiosk.window.home.checkin_button.click()
+    idcard.place_card(card)
+    wait_screen(qtbot, kiosk, Screen.MESSAGE)
+    assert "已签到" in kiosk.window.message.text.text()
+    assert len(printed_jobs(printer)) == 1
+
+
+def test_appointment_check_in_by_id_card_without_appointment(
     qtbot: Any, make_kiosk: Callable[..., Kiosk], idcard: Any
 ) -> None:
-    """The center has no check-in by ID card yet: the kiosk asks for the QR code instead."""
+    """No appointment today for the card's holder: the center's words, nothing issued."""
     kiosk = make_kiosk()
     kiosk.window.home.checkin_button.click()
     idcard.place_card(sample_card())
     wait_screen(qtbot, kiosk, Screen.MESSAGE)
-    assert "预约二维码" in kiosk.window.message.text.text()
+    assert "未找到您今天的预约" in kiosk.window.message.text.text()
 
 
 class RecordingSpeaker:

@@ -30,6 +30,7 @@ class FakeCenter:
         self.faults: list[tuple[str, str, dict[str, Any]]] = []
         self.recoveries: list[str] = []
         self.issued: list[tuple[str, str | None, Any]] = []
+        self.checked_in: list[Any] = []
 
     def hall_status(self) -> HallStatus:
         if self.down:
@@ -47,6 +48,10 @@ class FakeCenter:
 
     def check_in(self, code: str) -> Ticket:
         raise Refused("not found", "未找到该预约", "not_found")
+
+    def check_in_person(self, person: Any) -> Ticket:
+        self.checked_in.append(person)
+        return Ticket("C001", "estate", "不动产登记", NOW, 0, None)
 
     def report_fault(self, code: str, message: str, detail: dict[str, Any]) -> None:
         self.faults.append((code, message, detail))
@@ -136,9 +141,34 @@ def test_identities_are_masked_and_never_logged(
     assert ticket.masked_name == "欧**明"
     assert center.issued[-1][2].id_number == "11010519491231002X"
     assert "11010519491231002X" not in caplog.text and "欧阳小明" not in caplog.text
-    nameless = service.identify_citizen_card(CitizenCard("3301000012345678"))
+    nameless = service.identify_citizen_card(CitizenCard("uid:04A1B2C3"))
     with pytest.raises(KioskRefusal, match="身份证"):
         service.issue("hukou", nameless)
+    assert "04A1B2C3" not in caplog.text
+
+
+def test_a_citizen_card_uid_is_never_an_id_number(
+    parts: tuple[KioskService, FakeCenter, FakePrinter],
+) -> None:
+    """GIVEN a card known only by its UID THEN the visit is identified at the kiosk but no
+    person goes to the center (not as a ticket's person, not for a check-in); a card that
+    gave its holder's ID number stands for that person."""
+    service, center, _ = parts
+    card_only = service.identify_citizen_card(CitizenCard("uid:04A1B2C3"))
+    assert (card_only.source, card_only.masked_name, card_only.masked_id) == ("citizencard", "", "")
+    assert card_only.person is None
+    outcome = service.take("tax", card_only)
+    assert outcome.printed and outcome.ticket.masked_name is None
+    assert center.issued[-1][2] is None
+    with pytest.raises(KioskRefusal, match="居民身份证"):
+        service.check_in_identity(card_only)
+    assert center.checked_in == []
+    holder = service.identify_citizen_card(CitizenCard("uid:04A1B2C3", "11010519491231002X"))
+    assert holder.person is not None and holder.person.id_number == "11010519491231002X"
+    assert holder.masked_id == "1101**********002X"
+    checked = service.check_in_identity(holder)
+    assert checked.appointment and checked.number == "C001"
+    assert center.checked_in == [holder.person]
 
 
 def test_refusals_carry_the_centers_words(
@@ -212,3 +242,20 @@ def test_espeak_writes_a_spoken_prompt(tmp_path: Path) -> None:
         seconds = wav.getnframes() / wav.getframerate()
     assert seconds > 1.0
     assert max(frames) > 0x40, "not silent"
+
+
+def test_card_reader_wiring_from_config() -> None:
+    """``card_reader`` (the PC/SC reader name) gives the real citizen card adapter, None gives
+    none, and ``--simulate`` hands in its fake."""
+    from kiosk.adapters import PcscCitizenCards
+    from kiosk.app import build_devices
+    from kiosk.simulate import SimCitizenCards
+
+    kiosk = kiosk_hall().devices.kiosks[0]
+    assert "card_reader" not in build_devices(kiosk)
+    real = build_devices(kiosk.model_copy(update={"card_reader": "ACS ACR39U"}))["card_reader"]
+    assert isinstance(real, PcscCitizenCards) and real.reader_name == "ACS ACR39U"
+    assert real.state() == DeviceState(False, "stopped")
+    fake = SimCitizenCards()
+    sim = kiosk.model_copy(update={"card_reader": "sim"})
+    assert build_devices(sim, fake)["card_reader"] is fake
