@@ -1,7 +1,8 @@
 """Device reports: heartbeats, faults and recoveries of kiosks, displays, evaluators, keypads.
 
 A heartbeat only refreshes when the device was last seen. A fault or a recovery is recorded
-in ``device_reports`` and as an event (supervisors are alerted by ``device.fault``), and
+in ``device_reports`` and as an event (``device.fault``, or ``device.offline`` when the
+device went silent; supervisors are alerted by both), and
 sets the device's current state, so the hall view shows which devices are down.
 """
 
@@ -17,6 +18,14 @@ from center.engine.context import Context
 
 FAULT = "fault"
 RECOVERY = "recovery"
+
+
+def _event_kind(kind: str, code: str) -> str:
+    """``device.offline`` for a fault whose code says the device went silent (the display
+    controller's ``bus.device_offline``), else ``device.fault``; ``device.recovered`` back."""
+    if kind == RECOVERY:
+        return "device.recovered"
+    return "device.offline" if code.endswith("offline") else "device.fault"
 
 
 class DeviceReports:
@@ -57,7 +66,7 @@ class DeviceReports:
                 .values(last_seen_at=now, state="fault" if kind == FAULT else "ok")
             )
             tx.emit(
-                "device.fault" if kind == FAULT else "device.recovered",
+                _event_kind(kind, code),
                 at=now,
                 hall_day=day,
                 actor=f"device:{device}",

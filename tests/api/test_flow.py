@@ -130,6 +130,14 @@ def test_device_faults_reach_supervisors(api: Api) -> None:
     ]
 
 
+def test_a_device_reported_silent_is_a_device_offline_event(api: Api) -> None:
+    display = api.device("d-hall", Role.DISPLAY)
+    body = {"code": "bus.device_offline", "message": "strip 3 offline"}
+    assert api.http.post("/api/v1/devices/fault", json=body, headers=display).status_code == 201
+    kinds = [e.kind for e in api.center.store.events_after(0) if e.kind.startswith("device.")]
+    assert kinds == ["device.offline"]
+
+
 def test_kiosk_refusals_carry_chinese_text(api: Api) -> None:
     kiosk = api.device("k-tax", Role.KIOSK)
     r = api.http.post("/api/v1/kiosk/tickets", json={"service": "estate"}, headers=kiosk)
