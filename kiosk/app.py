@@ -111,7 +111,7 @@ def build(args: argparse.Namespace, cfg: HallConfig) -> Wiring:
     """The service and presenter for ``args`` (devices and center link not started)."""
     from kiosk.adapters import ClientCenter
     from kiosk.presenter import KioskPresenter
-    from kiosk.service import KioskService
+    from kiosk.service import OFFLINE_QR, KioskService
     from kiosk.speech import EspeakSpeaker
 
     kiosk = pick_kiosk(cfg, args.kiosk)
@@ -147,7 +147,8 @@ def build(args: argparse.Namespace, cfg: HallConfig) -> Wiring:
         kiosk,
         center,
         appointment_keys=appointment_keys(args.appointment_key_file),
-        ticket_url=args.ticket_url or center_url.rstrip("/") + "/t/{hall}/{day}/{number}",
+        center_url=args.public_url or center_url,
+        ticket_url=args.ticket_url or OFFLINE_QR,
         **devices,
     )
     speaker = None if args.no_voice else EspeakSpeaker(voice=cfg.voice.voice)
@@ -175,7 +176,16 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help=f"keys of signed appointment codes (or ${KEY_ENV})",
     )
-    parser.add_argument("--ticket-url", help="QR on tickets: a template with {hall} {day} {number}")
+    parser.add_argument(
+        "--public-url",
+        help="the center's address as phones reach it (default --center): ticket QR codes "
+        "point to its /rate/ page",
+    )
+    parser.add_argument(
+        "--ticket-url",
+        help="QR of tickets issued offline: a template with {hall} {day} {number} {service} "
+        "{service_name} (default: number and service name)",
+    )
     parser.add_argument("--windowed", action="store_true", help="a normal window (development)")
     parser.add_argument(
         "--offscreen", action="store_true", help="no display (Qt offscreen platform)"

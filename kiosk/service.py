@@ -54,6 +54,8 @@ log = logging.getLogger(__name__)
 
 PLAIN_CODE = re.compile(r"^[A-Za-z0-9_-]{8,40}$")
 SIGNED_PREFIX = "hallq1."
+OFFLINE_QR = "{number} {service_name}"
+"""What the QR code of a ticket without a rating link holds (issued offline from a lease)."""
 PAPER_LOW = "printer.paper_low"
 PIN_LOCK_AFTER = 5
 PIN_LOCK_SECONDS = 60.0
@@ -113,7 +115,8 @@ class KioskService:
         card_reader: CardReaderPort | None = None,
         scanner: ScannerPort | None = None,
         appointment_keys: Sequence[bytes] = (),
-        ticket_url: str = "hallq:{hall}/{day}/{number}",
+        center_url: str | None = None,
+        ticket_url: str = OFFLINE_QR,
         render: Callable[[Any, int], Any] | None = None,
         clock: Callable[[], dt.datetime] | None = None,
     ) -> None:
@@ -125,7 +128,11 @@ class KioskService:
         self.card_reader = card_reader
         self.scanner = scanner
         self.appointment_keys = list(appointment_keys)
+        self.center_url = center_url.rstrip("/") if center_url else None
+        """The center's address as citizens' phones reach it: ticket QR codes point below it."""
         self.ticket_url = ticket_url
+        """The QR of a ticket without a rating link: a template with ``{hall}``, ``{day}``,
+        ``{number}``, ``{service}`` and ``{service_name}``."""
         self.tz = ZoneInfo(cfg.hall.timezone)
         self._render = render
         self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
@@ -352,9 +359,7 @@ class KioskService:
         name = ticket.service_name
         if name == ticket.service and ticket.service in self.cfg.services_by_code:
             name = self.cfg.services_by_code[ticket.service].name
-        qr = self.ticket_url.format(
-            hall=self.cfg.hall.code, day=issued_at.date().isoformat(), number=ticket.number
-        )
+        qr = self._qr(ticket, name, issued_at.date())
         return IssuedTicket(
             ticket.number,
             ticket.service,
@@ -367,6 +372,19 @@ class KioskService:
             masked_name,
             priority,
             appointment,
+        )
+
+    def _qr(self, ticket: Ticket, service_name: str, day: dt.date) -> str:
+        """The ticket's QR code: its status and rating page at the center, or (issued offline
+        from a lease, so without a rating link) just its number and service."""
+        if ticket.rating_path and self.center_url:
+            return self.center_url + ticket.rating_path
+        return self.ticket_url.format(
+            hall=self.cfg.hall.code,
+            day=day.isoformat(),
+            number=ticket.number,
+            service=ticket.service,
+            service_name=service_name,
         )
 
     def check_in_code(self, text: str) -> IssuedTicket:
@@ -383,17 +401,24 @@ class KioskService:
         return self._issued(ticket, None, "预约", appointment=True)
 
     def _appointment_code(self, text: str) -> str:
+        """What to send the center for the scanned ``text``.
+
+        A signed code goes to the center whole (the center checks it again and looks up the
+        appointment). With keys of its own the kiosk first checks the signature and expiry,
+        refusing a forged or expired code without a call; without keys it leaves that to
+        the center.
+        """
         from devices.camera.appointment import AppointmentCodeError, NotAnAppointmentCode, verify
 
         if text.startswith(SIGNED_PREFIX):
             if not self.appointment_keys:
-                log.warning("a signed appointment code was shown but no key is configured")
-                raise KioskRefusal("预约码暂时无法核验，请到咨询台办理", "no_key")
+                return text
             try:
-                return verify(text, self.appointment_keys, self._clock()).code
+                verify(text, self.appointment_keys, self._clock())
             except AppointmentCodeError as exc:
                 log.info("appointment code refused: %s", type(exc).__name__)
                 raise KioskRefusal(exc.citizen_message, "appointment_code") from None
+            return text
         if PLAIN_CODE.match(text):
             return text
         raise KioskRefusal(NotAnAppointmentCode.citizen_message, "appointment_code")
@@ -475,10 +500,14 @@ class KioskService:
     def test_ticket(self) -> PrintOutcome:
         """Print a test ticket from the admin screen (no number is issued)."""
         now = self.now()
-        ticket = IssuedTicket(
-            "测试", "test", "打印测试", now, 0, None, False,
-            self.ticket_url.format(hall=self.cfg.hall.code, day=now.date(), number="TEST"),
-        )  # fmt: skip
+        qr = self.ticket_url.format(
+            hall=self.cfg.hall.code,
+            day=now.date().isoformat(),
+            number="TEST",
+            service="test",
+            service_name="打印测试",
+        )
+        ticket = IssuedTicket("测试", "test", "打印测试", now, 0, None, False, qr)
         return self.print(ticket)
 
     # --- faults and device status --------------------------------------------------------

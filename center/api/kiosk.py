@@ -1,7 +1,8 @@
 """Kiosk endpoints: tickets, appointment check-in (QR code or ID card), number leases.
 
 Only kiosk devices may call these. A kiosk named in the hall config with a list of services
-issues only those. Every POST accepts an ``Idempotency-Key``.
+issues only those. Every POST accepts an ``Idempotency-Key``. A ticket's reply carries its
+``rating_path`` (``/rate/#t=<token>``), the status and rating page its QR code points to.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from fastapi.responses import JSONResponse
 from center.api.deps import HallDep, IdempotencyKey, require
 from center.api.errors import ERROR_RESPONSES
 from center.api.idempotency import fingerprint, run_once
+from center.api.rating_links import Links
 from center.api.schemas import (
     CheckInIn,
     CheckInPersonIn,
@@ -26,7 +28,9 @@ from center.api.views import LeaseOut, SyncedOut, SyncOut, TicketOut
 from center.auth.roles import Principal, Role
 from center.engine.context import PersonInput
 from center.engine.leases import OfflineTicket
+from center.engine.tickets import IssuedTicket
 from center.errors import Forbidden
+from center.web.ratelink import RatingLinks, page_path
 
 router = APIRouter(prefix="/api/v1/kiosk", tags=["kiosk"], responses=ERROR_RESPONSES)
 KioskCaller = Annotated[Principal, Depends(require(Role.KIOSK))]
@@ -37,6 +41,11 @@ def person_input(person: PersonIn | None) -> PersonInput | None:
     if person is None:
         return None
     return PersonInput(person.id_number, person.name, person.phone)
+
+
+def ticket_out(issued: IssuedTicket, request_links: RatingLinks) -> TicketOut:
+    """The reply for a ticket just issued, with the rating link its QR code holds."""
+    return TicketOut.of(issued, page_path(request_links.mint(issued.id, issued.hall_day)))
 
 
 def _check_offered(hall: HallDep, who: Principal, service: str) -> None:
@@ -64,6 +73,7 @@ def issue_ticket(
     request: Request,
     hall: HallDep,
     who: KioskCaller,
+    request_links: Links,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Take a ticket: number, people ahead and estimated wait."""
@@ -78,7 +88,7 @@ def issue_ticket(
             priority_class=body.priority_class,
             person=person_input(body.person),
         )
-        return TicketOut.of(issued)
+        return ticket_out(issued, request_links)
 
     return run_once(
         hall.center.store,
@@ -96,12 +106,14 @@ def check_in(
     request: Request,
     hall: HallDep,
     who: KioskCaller,
+    request_links: Links,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Turn an appointment (its QR code) into a ticket."""
 
     def act() -> TicketOut:
-        return TicketOut.of(hall.center.tickets.check_in(body.code, source_ref=who.name))
+        issued = hall.center.tickets.check_in(body.code, source_ref=who.name)
+        return ticket_out(issued, request_links)
 
     return run_once(
         hall.center.store,
@@ -119,6 +131,7 @@ def check_in_person(
     request: Request,
     hall: HallDep,
     who: KioskCaller,
+    request_links: Links,
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     """Check in the citizen's booked appointment of today, found by the ID card's number.
@@ -130,7 +143,8 @@ def check_in_person(
     person = PersonInput(body.person.id_number)
 
     def act() -> TicketOut:
-        return TicketOut.of(hall.center.tickets.check_in_person(person, source_ref=who.name))
+        issued = hall.center.tickets.check_in_person(person, source_ref=who.name)
+        return ticket_out(issued, request_links)
 
     return run_once(
         hall.center.store,

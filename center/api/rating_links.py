@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Request
 from pydantic import Field, StringConstraints
@@ -95,6 +95,13 @@ class VisitOut(Out):
     service_name: str
     window_name: str | None
     hall_day: dt.date
+    status: Literal["waiting", "called", "done", "no_show", "cancelled"]
+    """Where the ticket is: waiting, called to a window (and served there), done, missed or
+    cancelled."""
+    ahead: int | None
+    """People waiting before it in its service while it waits (null otherwise)."""
+    window: int | None
+    """The window it was called to or finished at (null while waiting)."""
     finished: bool
     """The visit was finished at a window: it can be rated."""
     rated: bool
@@ -162,7 +169,8 @@ def _target(hall: Hall, request_links: RatingLinks, token: str) -> int:
 
 @public_router.post("/visit", response_model=VisitOut)
 def visit(body: VisitIn, hall: HallDep, request_links: Links) -> VisitOut:
-    """Public: the visit a rating link is for, and whether it was rated already."""
+    """Public: the ticket a rating link is for: its status (people ahead, the window it was
+    called to, finished), and whether it was rated already. Nothing personal."""
     return VisitOut.model_validate(
         rated_visit(hall.center, _target(hall, request_links, body.token))
     )

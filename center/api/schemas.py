@@ -90,7 +90,15 @@ class IssueTicketIn(Body):
 class CheckInIn(Body):
     """Check in an appointment with the code from its QR code."""
 
-    code: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{8,40}$")]
+    code: Annotated[
+        str,
+        StringConstraints(
+            max_length=1024,
+            pattern=r"^(?:[A-Za-z0-9_-]{8,40}|hallq1\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)$",
+        ),
+    ]
+    """The signed code ``hallq1.<payload>.<signature>`` (a center with a data key accepts only
+    these), or the plain code of a center without one."""
 
 
 class CheckInPersonIn(Body):

@@ -50,9 +50,12 @@ class TicketOut(Out):
     """Estimated wait; null when no window serving the service is open."""
     issued_at: dt.datetime
     hall_day: dt.date
+    rating_path: str | None = None
+    """The ticket's status and rating page below the center's public address,
+    ``/rate/#t=<token>``: what the ticket's QR code holds (see ``/api/v1/rate``)."""
 
     @classmethod
-    def of(cls, t: IssuedTicket) -> TicketOut:
+    def of(cls, t: IssuedTicket, rating_path: str | None = None) -> TicketOut:
         """From the engine's issued ticket."""
         return cls(
             id=t.id,
@@ -65,6 +68,7 @@ class TicketOut(Out):
             wait_seconds=round(t.wait_seconds, 1) if t.wait_seconds is not None else None,
             issued_at=t.issued_at,
             hall_day=t.hall_day,
+            rating_path=rating_path,
         )
 
 

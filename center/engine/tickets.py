@@ -20,10 +20,18 @@ from center.engine.states import AppointmentStatus, Lane, SessionOutcome, Ticket
 from center.engine.store import Event, Tx
 from center.errors import InvalidState, LimitReached, NotFound, OutsideHours, Refused
 from center.rules.estimate import estimate_wait_seconds, mean_handling_seconds
-from center.rules.hours import hall_day, ticket_window_state
+from center.rules.hours import hall_day, hall_day_end, ticket_window_state
 from center.rules.numbering import capacity, format_number
 from center.rules.priority import priority_key, regular_key
 from config.schema import Service
+from devices.camera.appointment import (
+    PREFIX,
+    AppointmentCodeError,
+    AppointmentToken,
+    ExpiredCode,
+    sign,
+    verify,
+)
 
 RECENT_SESSIONS = 20
 ESTIMATE_TTL = 5.0
@@ -46,9 +54,18 @@ class IssuedTicket:
     hall_day: dt.date
 
 
+APPOINTMENT_KEY_PURPOSE = "appointment"
+"""The data key derives the key that signs appointment codes under this purpose."""
+
+
 @dataclass(frozen=True, slots=True)
 class Appointment:
-    """A booked slot; ``code`` goes into the appointment QR code."""
+    """A booked slot; ``code`` goes into the appointment QR code.
+
+    With a data key the code is signed (``hallq1.<payload>.<signature>``, see
+    ``devices.camera.appointment``) and expires at the end of the slot's hall day; without
+    one it is the plain random code.
+    """
 
     id: int
     code: str
@@ -67,6 +84,9 @@ class TicketDesk:
         # bounds how stale the mean handling time is, and lets other processes' changes in).
         self._estimates: dict[str, tuple[float, int, float]] = {}
         self._estimates_lock = threading.Lock()
+        self._appointment_key = (
+            ctx.pii.derive_key(APPOINTMENT_KEY_PURPOSE) if ctx.pii is not None else None
+        )
         ctx.store.subscribe(self._on_events)
 
     def _on_events(self, committed: list[Event]) -> None:
@@ -371,12 +391,46 @@ class TicketDesk:
                 actor="system",
                 service=svc.code,
             )
-        return Appointment(app_id, code, svc.code, slot_start, slot_end)
+        signed = self._signed(code, svc.code, slot_start, slot_end, now)
+        return Appointment(app_id, signed, svc.code, slot_start, slot_end)
+
+    def _signed(
+        self, code: str, service: str, start: dt.datetime, end: dt.datetime, now: dt.datetime
+    ) -> str:
+        """The code for the QR: signed by the center when it has a data key."""
+        if self._appointment_key is None:
+            return code
+        expires = max(hall_day_end(hall_day(start, self.ctx.cfg.hall), self.ctx.cfg.hall), end)
+        token = AppointmentToken(code, service, start, end, now, expires)
+        return sign(token, self._appointment_key)
+
+    def _plain_code(self, text: str, now: dt.datetime) -> str:
+        """The stored code behind the QR's ``text``: signature and expiry checked first."""
+        text = text.strip()
+        if self._appointment_key is None:
+            if text.startswith(PREFIX + "."):
+                raise Refused(
+                    "signed appointment codes cannot be checked: the center has no data key",
+                    zh=AppointmentCodeError.citizen_message,
+                )
+            return text
+        try:
+            return verify(text, self._appointment_key, now).code
+        except ExpiredCode as exc:
+            raise Refused(f"appointment code refused: {exc}", zh=exc.citizen_message) from None
+        except AppointmentCodeError as exc:
+            raise NotFound(f"appointment code refused: {exc}", zh=exc.citizen_message) from None
 
     def check_in(self, code: str, *, source_ref: str | None = None) -> IssuedTicket:
-        """Turn an appointment into a ticket: first in line once its slot opens, unless late."""
+        """Turn an appointment into a ticket: first in line once its slot opens, unless late.
+
+        ``code`` is what the appointment QR holds. A center with a data key accepts only the
+        codes it signed: a forged or altered one is NotFound, an expired one Refused, both with
+        the citizen's words of ``devices.camera.appointment``; a reused one InvalidState.
+        """
         now, day, _ = self.ctx.now()
         self._check_open(now)
+        code = self._plain_code(code, now)
         with self.ctx.store.write() as tx:
             app = tx.conn.execute(
                 select(appointments).where(appointments.c.code == code).with_for_update()

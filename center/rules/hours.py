@@ -63,6 +63,13 @@ def hall_day(now: dt.datetime, hall: Hall) -> dt.date:
     return local.date()
 
 
+def hall_day_end(day: dt.date, hall: Hall) -> dt.datetime:
+    """When hall day ``day`` ends: the day boundary on the next date, in the hall's zone."""
+    return dt.datetime.combine(
+        day + dt.timedelta(days=1), _boundary(hall), tzinfo=ZoneInfo(hall.timezone)
+    )
+
+
 def is_open_day(day: dt.date, hours: Hours, calendar: WorkCalendar) -> bool:
     """Is the hall open on ``day`` at all?
 

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, or_, select
 
 from center.db.tables import cases, evaluations, sessions, tickets, windows
+from center.engine import sql
 from center.engine.cases import BEHAVIOUR, PROMISED
 from center.engine.center import Center
 from center.engine.states import (
@@ -357,18 +358,26 @@ def case_preview(
 
 
 def rated_visit(center: Center, ticket_id: int) -> dict[str, Any]:
-    """What the QR rating page shows about the visit a link rates (no personal data)."""
+    """What the QR page shows about the ticket of a link (no personal data): where it is
+    (waiting with so many people ahead, called to a window, finished) and its rating."""
     cfg = center.ctx.cfg
     with center.store.read() as conn:
         t = conn.execute(
             select(
+                tickets.c.id,
                 tickets.c.display,
                 tickets.c.service,
                 tickets.c.hall_day,
                 tickets.c.state,
                 tickets.c.window,
+                tickets.c.lane,
+                tickets.c.queue_key,
             ).where(tickets.c.id == ticket_id)
         ).first()
+        ahead = None
+        if t is not None and t.state == TicketState.WAITING.value and t.lane != Lane.DIRECT.value:
+            params = {"day": t.hall_day, "service": t.service, "key": t.queue_key, "tid": t.id}
+            ahead = int(conn.execute(sql.AHEAD, params).scalar_one())
         ev = conn.execute(
             select(evaluations.c.status, evaluations.c.level, evaluations.c.window).where(
                 evaluations.c.ticket_id == ticket_id
@@ -386,6 +395,9 @@ def rated_visit(center: Center, ticket_id: int) -> dict[str, Any]:
         "service_name": svc.name if svc else t.service,
         "window_name": win.name if win else None,
         "hall_day": t.hall_day,
+        "status": t.state,
+        "ahead": ahead,
+        "window": window if t.state != TicketState.WAITING.value else None,
         "finished": ev is not None,
         "rated": rated,
         "label": _rating(ev.level) if rated and ev is not None else None,

@@ -27,10 +27,14 @@ class Ticket:
     wait_seconds: float | None
     offline: bool = False
     """Issued from the kiosk's lease while the center was unreachable."""
+    rating_path: str | None = None
+    """The ticket's status and rating page below the center's address (``/rate/#t=<token>``);
+    None when issued offline or by a center that does not send it."""
 
     @classmethod
     def parse(cls, d: dict[str, Any]) -> Ticket:
         """From the center's ticket reply."""
+        rating_path = d.get("rating_path")
         return cls(
             d["number"],
             d["service"],
@@ -38,6 +42,7 @@ class Ticket:
             dt.datetime.fromisoformat(d["issued_at"]),
             d["ahead"],
             d["wait_seconds"],
+            rating_path=rating_path if isinstance(rating_path, str) else None,
         )
 
 

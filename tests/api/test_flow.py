@@ -150,10 +150,29 @@ def test_kiosk_refusals_carry_chinese_text(api: Api) -> None:
     )
     assert r.status_code == 403
     r = api.http.post("/api/v1/kiosk/check-in", json={"code": "nosuchcode"}, headers=kiosk)
-    assert r.status_code == 404 and r.json()["zh"] == "未找到该预约"
+    assert r.status_code == 404 and "不是本中心的预约码" in r.json()["zh"]  # not signed
     api.clock.advance(4 * 3600)  # 13:00: lunch break
     r = api.http.post("/api/v1/kiosk/tickets", json={"service": "tax"}, headers=kiosk)
     assert r.status_code == 409 and r.json()["error"] == "outside_hours"
+
+
+def test_kiosk_checks_in_an_appointment_by_its_signed_code(api: Api) -> None:
+    """POST /api/v1/kiosk/check-in with the code the center signed: 201 with the ticket and
+    its rating link; a reused code 409; a code with its signature altered 404."""
+    kiosk = api.device("k-any", Role.KIOSK)
+    start = dt.datetime(2026, 11, 23, 9, 30, tzinfo=SHANGHAI)
+    code = api.center.tickets.book("estate", start, start + dt.timedelta(minutes=30)).code
+    assert code.startswith("hallq1.") and len(code) > 40
+    r = api.http.post("/api/v1/kiosk/check-in", json={"code": code}, headers=kiosk)
+    assert r.status_code == 201, r.text
+    assert r.json()["lane"] == "appointment" and r.json()["rating_path"].startswith("/rate/#t=")
+    r = api.http.post("/api/v1/kiosk/check-in", json={"code": code}, headers=kiosk)
+    assert r.status_code == 409 and r.json()["zh"] == "该预约已签到或已取消"
+    altered = code[:-10] + ("A" if code[-10] != "A" else "B") + code[-9:]
+    r = api.http.post("/api/v1/kiosk/check-in", json={"code": altered}, headers=kiosk)
+    assert r.status_code == 404 and "校验失败" in r.json()["zh"]
+    r = api.http.post("/api/v1/kiosk/check-in", json={"code": "hallq1.x y.z"}, headers=kiosk)
+    assert r.status_code == 422
 
 
 def test_kiosk_checks_in_an_appointment_by_id_number(api: Api) -> None:

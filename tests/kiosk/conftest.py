@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from center.clock import ManualClock
+from center.engine.tickets import APPOINTMENT_KEY_PURPOSE
 from config.schema import HallConfig, Printer
 from devices.idcard.driver import ReaderTiming
 from devices.idcard.sim import IdCardSim
@@ -36,7 +37,6 @@ FAST_PRINTER = PrinterOptions(
     reply_timeout_s=0.3, job_timeout_s=3.0, poll_s=0.1, probe_timeout_s=0.3
 )
 ADMIN_PIN = PIN
-APPOINTMENT_KEY = b"kiosk-test-appointment-key-0001"
 
 TAX_INFO = {
     "conditions": "纳税人或其委托代理人",
@@ -76,6 +76,13 @@ def center(tmp_path: Path, hall: HallConfig, clock: ManualClock) -> Iterator[Loo
     live.open_windows()
     yield live
     live.stop()
+
+
+def appointment_key(center: LoopbackCenter) -> bytes:
+    """The key the center signs appointment codes with (derived from its data key)."""
+    pii = center.center.ctx.pii
+    assert pii is not None
+    return pii.derive_key(APPOINTMENT_KEY_PURPOSE)
 
 
 @pytest.fixture
@@ -125,6 +132,7 @@ def make_kiosk(
         speaker: Any = None,
         name: str = "k1",
         card_reader: Any = None,
+        keyed: bool = True,
     ) -> Kiosk:
         kiosk_cfg = hall.devices.kiosks[0].model_copy(
             update={
@@ -150,8 +158,8 @@ def make_kiosk(
             id_reader=GaT467Reader(idcard.path, timing=FAST_READER, poll_s=0.2, reopen_s=0.2),
             card_reader=card_reader if card_reader is not None else cards,
             scanner=CameraScanner(camera, max_rate=30) if camera else None,
-            appointment_keys=[APPOINTMENT_KEY],
-            ticket_url="https://hall.example/t/{hall}/{day}/{number}",
+            appointment_keys=[appointment_key(center)] if keyed else [],
+            center_url=center.url,
             clock=center.clock.now,
         )
         presenter = KioskPresenter(

@@ -41,7 +41,8 @@ def settle(app: Any, until: Callable[[], bool], timeout: float = 15.0) -> None:
 def kiosk_args(name: str, state_dir: Path) -> argparse.Namespace:
     return argparse.Namespace(
         kiosk=name, state_dir=state_dir, simulate=True, center=None, token_file=None,
-        sim_frames=None, appointment_key_file=None, ticket_url=None, no_voice=True,
+        sim_frames=None, appointment_key_file=None, ticket_url=None, public_url=None,
+        no_voice=True,
     )  # fmt: skip
 
 

@@ -179,8 +179,8 @@ def test_refusals_carry_the_centers_words(
         service.take("estate")
     with pytest.raises(KioskRefusal, match="绿色通道"):
         service.issue("tax", priority_class="urgent")  # staff assign it, not the kiosk
-    with pytest.raises(KioskRefusal, match="无法核验"):
-        service.check_in_code("hallq1.abc.def")  # no key configured: cannot verify
+    with pytest.raises(KioskRefusal, match="未找到该预约"):
+        service.check_in_code("hallq1.abc.def")  # no key here: the center checks it
     with pytest.raises(KioskRefusal, match="未找到该预约"):
         service.check_in_code("Abcdefgh12345678")
 

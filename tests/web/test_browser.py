@@ -196,6 +196,39 @@ def test_qr_rating_page_rates_once_on_a_phone(browser: Any, web: WebCenter) -> N
     assert [(r["number"], r["channel"]) for r in rows] == [(ticket["number"], "qr")]
 
 
+def test_qr_page_follows_the_ticket_until_it_can_be_rated(browser: Any, web: WebCenter) -> None:
+    """The link in the kiosk's ticket reply: waiting, then called to the window, then the
+    rating form once finished."""
+    ticket = web.issue("invest_agent")
+    assert ticket["rating_path"].startswith("/rate/#t=")
+    ctx = phone_context(browser, web)
+    try:
+        page = ctx.new_page()
+        errors = watch_errors(page)
+        page.goto(ticket["rating_path"])
+        expect(page.locator("#message")).to_contain_text("下一位就是您")
+        expect(page.locator("#visit")).to_contain_text("当前状态：排队等候")
+        expect(page.locator("#rate-form")).to_be_hidden()
+        shot(page, "rate-waiting")
+        headers = web.login("1081", 8)
+        called = web.call("POST", "/api/v1/staff/call-next", headers)["called"]
+        assert called["number"] == ticket["number"]
+        page.reload()  # the token stayed in this tab's sessionStorage
+        expect(page.locator("#message")).to_contain_text("请到")
+        expect(page.locator("#visit")).to_contain_text("当前状态：已叫号")
+        expect(page.locator("#rate-form")).to_be_hidden()
+        shot(page, "rate-called")
+        web.clock.advance(5 * 60)
+        web.call("POST", "/api/v1/staff/finish", headers)
+        web.call("POST", "/api/v1/staff/logout", headers)
+        page.reload()
+        expect(page.locator("#visit")).to_contain_text("当前状态：已办结")
+        expect(page.locator("#rate-form")).to_be_visible()
+        assert errors == []
+    finally:
+        ctx.close()
+
+
 def test_qr_rating_page_refuses_a_forged_link(browser: Any, web: WebCenter) -> None:
     ctx = phone_context(browser, web)
     try:

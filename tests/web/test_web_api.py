@@ -185,6 +185,9 @@ def test_a_visit_is_rated_once_by_its_link(
         "service_name": "税务",
         "window_name": None,
         "hall_day": "2026-11-23",
+        "status": "waiting",
+        "ahead": 0,
+        "window": None,
         "finished": False,
         "rated": False,
         "label": None,
@@ -214,6 +217,46 @@ def test_a_visit_is_rated_once_by_its_link(
     bad = [a for a in alerts if a["kind"] == "bad_rating"]
     assert len(bad) == 1 and "太慢" in bad[0]["detail"]
     assert token not in caplog.text
+
+
+def test_the_link_in_the_ticket_reply_follows_the_ticket_to_its_rating(
+    api: Api, kiosk: dict[str, str]
+) -> None:
+    """GIVEN the rating path in the kiosk's ticket reply WHEN the ticket waits, is called to a
+    window, then finished THEN its page reports waiting with the people ahead, called to
+    window 1, done; and nothing personal at any point."""
+    first = issue(api, kiosk, "tax", person=PERSON)
+    ticket = issue(api, kiosk, "tax", person=PERSON)
+    assert ticket["rating_path"].startswith("/rate/#t=")
+    token = ticket["rating_path"].removeprefix("/rate/#t=")
+
+    def visit() -> dict[str, Any]:
+        return dict(ok(api.http.post("/api/v1/rate/visit", json={"token": token})))
+
+    seen = visit()
+    assert (seen["number"], seen["status"], seen["ahead"], seen["window"]) == (
+        "A002", "waiting", 1, None
+    )  # fmt: skip
+    assert not seen["finished"] and not seen["rated"]
+    staff = api.login("1001", 1)
+    ok(api.http.post("/api/v1/staff/call-number", json={"number": first["number"]}, headers=staff))
+    ok(api.http.post("/api/v1/staff/finish", headers=staff))
+    assert (visit()["status"], visit()["ahead"]) == ("waiting", 0)
+    ok(api.http.post("/api/v1/staff/call-number", json={"number": "A002"}, headers=staff))
+    seen = visit()
+    assert (seen["status"], seen["ahead"], seen["window"], seen["window_name"]) == (
+        "called", None, 1, "1号窗口"
+    )  # fmt: skip
+    assert not seen["finished"]
+    ok(api.http.post("/api/v1/staff/finish", headers=staff))
+    seen = visit()
+    assert (seen["status"], seen["window"], seen["finished"], seen["rated"]) == (
+        "done", 1, True, False
+    )  # fmt: skip
+    text = str(seen)
+    assert PERSON["name"] not in text and PERSON["id_number"] not in text and "张" not in text
+    ok(api.http.post("/api/v1/rate", json={"token": token, "level": 4}))
+    assert visit()["rated"] and visit()["label"] == "满意"
 
 
 def test_rating_links_are_minted_only_for_the_kiosks_own_tickets_of_today(
