@@ -61,6 +61,28 @@ BASE_HEIGHT = 1080
 LIST_ROWS, LIST_COLUMNS = 4, 2
 FONT_FAMILIES = ("WenQuanYi Micro Hei", "Noto Sans CJK SC", "Source Han Sans SC", "sans-serif")
 WEEKDAYS = "一二三四五六日"
+SERVICE_ROWS = 10
+"""Rows of the waiting table that stay readable from across a hall on a 1080-line screen."""
+PAGE_TICKS = 20
+"""Ticks (of ``blink_ms``) a page of the waiting table stays before the next one (8 s)."""
+
+
+def service_page(
+    lines: tuple[ServiceLine, ...], page: int, size: int = SERVICE_ROWS
+) -> tuple[tuple[ServiceLine, ...], int]:
+    """The rows of page ``page`` (wrapping) and how many pages there are.
+
+    A hall with no more services than fit shows them all, in config order. A larger one
+    shows the services someone is waiting for (all of them when nobody waits), a page at a
+    time, so a county hall's forty services stay readable instead of shrinking to nothing."""
+    if len(lines) <= size:
+        return lines, 1
+    waiting = tuple(line for line in lines if line.waiting)
+    pool = waiting or lines
+    pages = max(1, -(-len(pool) // size))
+    start = (page % pages) * size
+    return pool[start : start + size], pages
+
 
 STYLE = """
 ScreenView {{ background: #061733; }}
@@ -307,6 +329,8 @@ class ScreenView(QWidget):
         self.state = ScreenState()
         self._scale = 0.0
         self._blink_on = False
+        self._page = 0
+        self._page_ticks = 0
         self._tiles: list[_Tile] = []
         self._services: list[tuple[QLabel, QLabel, QLabel]] = []
         self._build()
@@ -419,8 +443,13 @@ class ScreenView(QWidget):
         self._render_moving()
 
     def tick(self) -> None:
-        """Advance the flashing and the clock (runs every ``blink_ms``)."""
+        """Advance the flashing, the clock and the waiting table's pages (every ``blink_ms``)."""
         self._blink_on = not self._blink_on
+        self._page_ticks += 1
+        if self._page_ticks >= PAGE_TICKS:
+            self._page_ticks = 0
+            self._page += 1
+            self._render_services(self.state.services, self.state.center_available)
         self._render_moving()
 
     def _render_moving(self) -> None:
@@ -450,8 +479,9 @@ class ScreenView(QWidget):
         phase = ("on" if self._blink_on else "off") if entry.flashing(now) else "steady"
         _set_property(self.hero, "phase", phase)
 
-    def _render_services(self, lines: tuple[ServiceLine, ...], fresh: bool) -> None:
+    def _render_services(self, all_lines: tuple[ServiceLine, ...], fresh: bool) -> None:
         """The waiting table; "—" for figures not known (or not current: the center is away)."""
+        lines, _ = service_page(all_lines, self._page)
         while len(self._services) < len(lines):
             row = len(self._services) + 1
             center = Qt.AlignmentFlag.AlignCenter
@@ -570,7 +600,7 @@ class ScreenView(QWidget):
 
     def service_rows(self) -> list[tuple[str, str, str]]:
         """The waiting table's visible rows."""
-        shown = self._services[: len(self.state.services)]
+        shown = self._services[: len(service_page(self.state.services, self._page)[0])]
         return [(a.text(), b.text(), c.text()) for a, b, c in shown]
 
     def banner_text(self) -> str | None:

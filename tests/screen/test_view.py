@@ -162,3 +162,34 @@ def test_waiting_figures_show_a_dash_until_read_and_while_the_center_is_away(rig
     assert rig.view.service_rows()[0] == ("税务", "2", "约20分钟")
     rig.presenter.on_link(Link(False, LINK_DOWN))
     assert rig.view.service_rows()[0] == ("税务", "—", "—")
+
+
+def test_a_large_hall_pages_the_services_people_wait_for() -> None:
+    """GIVEN more services than fit, WHEN some have people waiting,
+    THEN only those are listed, a readable page at a time, and the pages turn."""
+    from display.screen.model import ServiceLine
+    from display.screen.view import SERVICE_ROWS, service_page
+
+    lines = tuple(
+        ServiceLine(
+            code=f"s{i}",
+            name=f"业务{i}",
+            waiting=(i if i % 3 == 0 else 0),
+            open_windows=1,
+            wait_seconds=60.0,
+        )
+        for i in range(42)
+    )
+    waiting = [line.code for line in lines if line.waiting]
+    first, pages = service_page(lines, 0)
+    second, _ = service_page(lines, 1)
+    assert pages == -(-len(waiting) // SERVICE_ROWS) == 2
+    assert [line.code for line in first + second] == waiting
+    assert service_page(lines, 2)[0] == first  # wraps
+    small = lines[:5]
+    assert service_page(small, 3) == (small, 1)  # a small hall shows everything, always
+    nobody = tuple(
+        ServiceLine(code=line.code, name=line.name, waiting=0, open_windows=1, wait_seconds=None)
+        for line in lines
+    )
+    assert len(service_page(nobody, 0)[0]) == SERVICE_ROWS
