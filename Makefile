@@ -32,8 +32,11 @@ lint: venv
 test: deps venv lint
 	HALLQ_REQUIRE_PG=1 $(BIN)/pytest -q -p no:cacheprovider --durations=10 $(PYTEST_ARGS)
 
-demo: venv
-	$(BIN)/hallq demo --config config/examples/county.toml
+# The whole simulated hall (center, buses, display controller, kiosk, hall screen, web
+# pages); headless without $DISPLAY, outputs in var/demo/. `hallq demo` alone runs the
+# engine-only hall day.
+demo: deps venv
+	$(BIN)/hallq hall-demo --config config/examples/county.toml --out var/demo
 
 bench: venv
 	@set -e; for script in bench/*.py; do \

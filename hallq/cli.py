@@ -13,7 +13,16 @@ from collections.abc import Sequence
 
 COMMANDS: dict[str, tuple[str, str, str]] = {
     "config": ("hallq.cli", "config_main", "config check FILE: validate a hall file"),
-    "demo": ("center.demo", "main", "run a scripted hall day on SQLite and print a summary"),
+    "demo": (
+        "center.demo",
+        "main",
+        "a scripted hall day through the engine on SQLite, with a summary",
+    ),
+    "hall-demo": (
+        "hallq.halldemo",
+        "main",
+        "the whole hall: center, buses, display, kiosk, screen; a scripted hour",
+    ),
     "db": ("hallq.cli", "db_main", "db upgrade --database URL: migrate a database"),
     "keygen": ("hallq.cli", "keygen_main", "print a new key for personal data at rest"),
     "center": ("center.cli_center", "center_main", "serve the hall's HTTP API and event stream"),
