@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 
 from center.api.deps import HallDep, IdempotencyKey, require
 from center.api.errors import ERROR_RESPONSES
-from center.api.idempotency import fingerprint, run_once
+from center.api.idempotency import idempotent
 from center.api.schemas import DeviceReportIn
 from center.api.views import OkOut
 from center.auth.roles import Principal, Role
@@ -44,9 +44,7 @@ def _report(
         hall.reports.report(who.name, who.window, kind, body.code, body.message, body.detail)
         return OkOut()
 
-    return run_once(
-        hall.center.store, who, key, fingerprint(request, body, hall.fingerprint_key), act, 201
-    )
+    return idempotent(hall, who, key, request, body, act, 201)
 
 
 @router.post("/fault", response_model=OkOut, status_code=201)

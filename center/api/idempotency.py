@@ -14,7 +14,7 @@ import datetime as dt
 import hashlib
 import hmac
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from fastapi.responses import JSONResponse
@@ -26,6 +26,9 @@ from center.api.errors import KeyReused
 from center.auth.roles import Principal
 from center.db.auth_tables import idempotency_keys
 from center.engine.store import Store
+
+if TYPE_CHECKING:
+    from center.api.deps import Hall
 
 
 def fingerprint(request: Request, body: BaseModel | None, key: bytes | None) -> str:
@@ -41,6 +44,20 @@ def fingerprint(request: Request, body: BaseModel | None, key: bytes | None) -> 
     if key is None:
         return hashlib.sha256(data).hexdigest()
     return hmac.new(key, data, hashlib.sha256).hexdigest()
+
+
+def idempotent(
+    hall: Hall,
+    who: Principal,
+    key: str | None,
+    request: Request,
+    body: BaseModel | None,
+    action: Callable[[], BaseModel],
+    status: int = 200,
+) -> JSONResponse:
+    """Run ``action`` once per idempotency ``key`` of ``who``, fingerprinting the request."""
+    print_ = fingerprint(request, body, hall.fingerprint_key)
+    return run_once(hall.center.store, who, key, print_, action, status)
 
 
 def run_once(

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 
 from center.api.deps import HallDep, IdempotencyKey, require
 from center.api.errors import ERROR_RESPONSES
-from center.api.idempotency import fingerprint, run_once
+from center.api.idempotency import idempotent
 from center.api.rating_links import Links
 from center.api.schemas import (
     CheckInIn,
@@ -90,14 +90,7 @@ def issue_ticket(
         )
         return ticket_out(issued, request_links)
 
-    return run_once(
-        hall.center.store,
-        who,
-        idempotency_key,
-        fingerprint(request, body, hall.fingerprint_key),
-        act,
-        201,
-    )
+    return idempotent(hall, who, idempotency_key, request, body, act, 201)
 
 
 @router.post("/check-in", response_model=TicketOut, status_code=201)
@@ -115,14 +108,7 @@ def check_in(
         issued = hall.center.tickets.check_in(body.code, source_ref=who.name)
         return ticket_out(issued, request_links)
 
-    return run_once(
-        hall.center.store,
-        who,
-        idempotency_key,
-        fingerprint(request, body, hall.fingerprint_key),
-        act,
-        201,
-    )
+    return idempotent(hall, who, idempotency_key, request, body, act, 201)
 
 
 @router.post("/check-in/person", response_model=TicketOut, status_code=201)
@@ -146,14 +132,7 @@ def check_in_person(
         issued = hall.center.tickets.check_in_person(person, source_ref=who.name)
         return ticket_out(issued, request_links)
 
-    return run_once(
-        hall.center.store,
-        who,
-        idempotency_key,
-        fingerprint(request, body, hall.fingerprint_key),
-        act,
-        201,
-    )
+    return idempotent(hall, who, idempotency_key, request, body, act, 201)
 
 
 @router.post("/leases", response_model=LeaseOut, status_code=201)
@@ -180,14 +159,7 @@ def take_lease(
             expires_at=lease.expires_at,
         )
 
-    return run_once(
-        hall.center.store,
-        who,
-        idempotency_key,
-        fingerprint(request, body, hall.fingerprint_key),
-        act,
-        201,
-    )
+    return idempotent(hall, who, idempotency_key, request, body, act, 201)
 
 
 @router.post("/leases/sync", response_model=SyncOut)
@@ -218,10 +190,4 @@ def sync_offline_tickets(
             ]
         )
 
-    return run_once(
-        hall.center.store,
-        who,
-        idempotency_key,
-        fingerprint(request, body, hall.fingerprint_key),
-        act,
-    )
+    return idempotent(hall, who, idempotency_key, request, body, act)

@@ -18,7 +18,7 @@ from sqlalchemy import Row, select
 
 from center.api.deps import Hall, HallDep, IdempotencyKey, require
 from center.api.errors import ERROR_RESPONSES, ErrorOut
-from center.api.idempotency import fingerprint, run_once
+from center.api.idempotency import idempotent
 from center.api.kiosk import person_input
 from center.api.schemas import CallNumberIn, CaseIn, LoginIn, PauseIn, TransferIn
 from center.api.views import (
@@ -131,9 +131,7 @@ def _act(
         with hall.center.store.write():
             return action(_on_duty(hall, who))
 
-    return run_once(
-        hall.center.store, who, key, fingerprint(request, body, hall.fingerprint_key), run, status
-    )
+    return idempotent(hall, who, key, request, body, run, status)
 
 
 @router.post("/call-next", response_model=CallNextOut)

@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 
 from center.api.deps import Hall, HallDep, IdempotencyKey, require
 from center.api.errors import ERROR_RESPONSES
-from center.api.idempotency import fingerprint, run_once
+from center.api.idempotency import idempotent
 from center.api.schemas import KeyIn, RatingIn
 from center.api.views import CalledOut, KeyOut, RatedOut
 from center.auth.roles import Principal, Role
@@ -51,13 +51,7 @@ def rate(
     def act() -> RatedOut:
         return RatedOut.of(hall.center.ratings.rate_at_window(window, body.level))
 
-    return run_once(
-        hall.center.store,
-        who,
-        idempotency_key,
-        fingerprint(request, body, hall.fingerprint_key),
-        act,
-    )
+    return idempotent(hall, who, idempotency_key, request, body, act)
 
 
 @router.post("/{window}/keys", response_model=KeyOut)
@@ -71,13 +65,7 @@ def press_key(
 ) -> JSONResponse:
     """A key pressed on this window's caller keypad: next, call, recall, skip, finish, …"""
     _own_window(who, window)
-    return run_once(
-        hall.center.store,
-        who,
-        idempotency_key,
-        fingerprint(request, body, hall.fingerprint_key),
-        lambda: _press(hall, window, body),
-    )
+    return idempotent(hall, who, idempotency_key, request, body, lambda: _press(hall, window, body))
 
 
 def _press(hall: Hall, window: int, body: KeyIn) -> KeyOut:
