@@ -30,7 +30,7 @@ lint: venv
 	exit $$status
 
 test: deps venv lint
-	HALLQ_REQUIRE_PG=1 $(BIN)/pytest -q -p no:cacheprovider --durations=10 $(PYTEST_ARGS)
+	HALLQ_REQUIRE_PG=1 HALLQ_NO_SKIPS=1 $(BIN)/pytest -q -p no:cacheprovider --durations=10 $(PYTEST_ARGS)
 
 # The whole simulated hall (center, buses, display controller, kiosk, hall screen, web
 # pages); headless without $DISPLAY, outputs in var/demo/. `hallq demo` alone runs the

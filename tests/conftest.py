@@ -13,6 +13,8 @@ try:  # tests/ is a package; the fallback keeps working if tests/__init__.py goe
 except ImportError:
     from pg import PostgresNotFound, TempPostgres
 
+pytest_plugins = ["tests.noskip"]
+
 # Qt aborts without a display unless told otherwise; Xvfb-based tests set their own.
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
