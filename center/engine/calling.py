@@ -28,6 +28,7 @@ from center.engine.states import (
 )
 from center.engine.store import Tx
 from center.errors import InvalidState, NotFound
+from center.pii import mask_name
 from center.rules.numbering import parse_display
 from center.rules.priority import Candidate, choose, front_key, regular_key
 from config.schema import Window
@@ -257,6 +258,9 @@ class CallDesk:
                 },
             )
         waited = (now - t.issued_at).total_seconds()
+        # An identified citizen's name, masked (张*三), for hall screens that show names.
+        name = self.ctx.person_name(tx.conn, t.person_id)
+        extra = {"masked_name": mask_name(name)} if name else {}
         tx.emit(
             "ticket.called",
             at=now,
@@ -270,6 +274,7 @@ class CallDesk:
             staff=win.staff,
             how=kind,
             waited_seconds=round(waited, 1),
+            **extra,
         )
         return CalledTicket(ticket_id, t.display, t.service, win.number, win.staff, lane, waited)
 

@@ -485,3 +485,14 @@ def test_maintainer_runs_rounds_in_the_background(center: Center, clock: ManualC
         m.stop()
     assert m.rounds >= 2
     assert center.store.events_after(0)[-1].kind == "evaluation.not_rated"
+
+
+def test_a_call_carries_the_masked_name_of_an_identified_citizen(center: Center) -> None:
+    center.tickets.issue("hukou", person=PersonInput(ID1, "张小三"))
+    center.tickets.issue("tax")
+    center.calls.call_next(2)  # hukou first at window 2
+    center.calls.call_next(1)
+    called = [e for e in center.store.events_after(0) if e.kind == "ticket.called"]
+    assert called[0].data["masked_name"] == "张*三"
+    assert "masked_name" not in called[1].data
+    assert "张小三" not in str([e.data for e in center.store.events_after(0)])
