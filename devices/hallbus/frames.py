@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from devices.crc import crc16_modbus
+from devices.resync import ParseError as ParseError  # re-exported
+from devices.resync import ResyncParser
 
 SOF = 0xA5
 BROADCAST = 0
@@ -55,14 +57,6 @@ class Frame:
     def encode(self) -> bytes:
         """The frame's bytes on the wire."""
         return encode_frame(self.address, self.seq, self.command, self.payload)
-
-
-@dataclass(frozen=True)
-class ParseError:
-    """A parse event (not an exception): ``data`` was skipped for ``reason``."""
-
-    reason: str
-    data: bytes
 
 
 def frame_crc(body: bytes | bytearray | memoryview) -> int:
@@ -104,70 +98,17 @@ def check_frame(buf: bytes | bytearray) -> tuple[int, str]:
     return total, ""
 
 
-class FrameParser:
-    """Incremental parser: ``feed(bytes) -> [Frame | ParseError, ...]``; never raises."""
+class FrameParser(ResyncParser[Frame]):
+    """Incremental parser, resynchronising on the start byte; never raises."""
 
-    def __init__(self) -> None:
-        self._buf = bytearray()
-        self._junk = bytearray()
-        self._junk_reason = ""
+    def _unsynced(self, buf: bytearray) -> int:
+        if buf[0] == SOF:
+            return 0
+        start = buf.find(SOF)
+        return len(buf) if start < 0 else start
 
-    @property
-    def pending(self) -> int:
-        """Bytes held back waiting for the rest of a frame."""
-        return len(self._buf)
+    def _check(self, buf: bytearray) -> tuple[int, str]:
+        return check_frame(buf)
 
-    def reset(self) -> None:
-        """Forget a partial frame (after a timeout or an inter-frame silence)."""
-        self._buf.clear()
-        self._junk.clear()
-
-    def flush(self) -> list[Frame | ParseError]:
-        """End of input: give up on a held-back partial frame, re-scanning the bytes after it.
-
-        A stray sync byte with a plausible length would otherwise hide the frames that follow
-        it until more data came; a capture has no more data.
-        """
-        out: list[Frame | ParseError] = []
-        while self._buf:
-            held = bytes(self._buf)
-            self._buf.clear()
-            self._skip(held[:1], "incomplete frame")
-            out += self.feed(held[1:])
-        self._flush_junk(out)
-        return out
-
-    def feed(self, data: bytes) -> list[Frame | ParseError]:
-        """Add received bytes; return the frames and parse errors they complete."""
-        buf = self._buf
-        buf += data
-        out: list[Frame | ParseError] = []
-        while buf:
-            if buf[0] != SOF:
-                start = buf.find(SOF)
-                end = len(buf) if start < 0 else start
-                self._skip(bytes(buf[:end]), "no sync")
-                del buf[:end]
-                continue
-            length, reason = check_frame(buf)
-            if length == 0:
-                break
-            if length < 0:
-                self._skip(bytes(buf[:1]), reason)
-                del buf[:1]
-                continue
-            self._flush_junk(out)
-            out.append(Frame(buf[1], buf[2], buf[3], bytes(buf[HEADER_LEN : length - CRC_LEN])))
-            del buf[:length]
-        self._flush_junk(out)
-        return out
-
-    def _skip(self, data: bytes, reason: str) -> None:
-        if not self._junk:
-            self._junk_reason = reason
-        self._junk += data
-
-    def _flush_junk(self, out: list[Frame | ParseError]) -> None:
-        if self._junk:
-            out.append(ParseError(self._junk_reason, bytes(self._junk)))
-            self._junk.clear()
+    def _frame(self, raw: bytearray) -> Frame:
+        return Frame(raw[1], raw[2], raw[3], bytes(raw[HEADER_LEN : len(raw) - CRC_LEN]))

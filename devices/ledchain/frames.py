@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from devices.resync import ParseError as ParseError  # re-exported
+
 SOH = 0x01
 BEL = 0x07
 MAX_ADDRESS = 247
@@ -34,14 +36,6 @@ class LedFrame:
     def encode(self) -> bytes:
         """The command's bytes on the wire."""
         return bytes((SOH, self.address)) + self.text_bytes + bytes((BEL,))
-
-
-@dataclass(frozen=True)
-class ParseError:
-    """A parse event (not an exception): ``data`` was skipped for ``reason``."""
-
-    reason: str
-    data: bytes
 
 
 def encode_text(text: str) -> bytes:

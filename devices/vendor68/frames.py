@@ -14,6 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from devices.resync import ParseError as ParseError  # re-exported
+from devices.resync import ResyncParser
+
 HEAD = b"\xff\x68"
 MARK = 0x68
 END = 0x16
@@ -32,14 +35,6 @@ class V68Frame:
     def encode(self) -> bytes:
         """The frame's bytes on the wire."""
         return encode_frame(self.address, self.func, self.data)
-
-
-@dataclass(frozen=True)
-class ParseError:
-    """A parse event (not an exception): ``data`` was skipped for ``reason``."""
-
-    reason: str
-    data: bytes
 
 
 def checksum(address: int, func: int, data: bytes) -> int:
@@ -83,73 +78,18 @@ def check_frame(buf: bytes | bytearray) -> tuple[int, str]:
     return total, ""
 
 
-class FrameParser:
+class FrameParser(ResyncParser[V68Frame]):
     """Incremental parser, resynchronising on ``FF 68``; never raises."""
 
-    def __init__(self) -> None:
-        self._buf = bytearray()
-        self._junk = bytearray()
-        self._reason = ""
+    def _unsynced(self, buf: bytearray) -> int:
+        start = buf.find(HEAD)
+        if start >= 0:
+            return start
+        # No FF 68 yet: keep a last FF, it may be the first half of one.
+        return len(buf) - 1 if buf[-1] == 0xFF else len(buf)
 
-    @property
-    def pending(self) -> int:
-        """Bytes held back waiting for the rest of a frame."""
-        return len(self._buf)
+    def _check(self, buf: bytearray) -> tuple[int, str]:
+        return check_frame(buf)
 
-    def reset(self) -> None:
-        """Forget a partial frame."""
-        self._buf.clear()
-        self._junk.clear()
-
-    def flush(self) -> list[V68Frame | ParseError]:
-        """End of input: give up on a held-back partial frame, re-scanning the bytes after it.
-
-        A stray sync byte with a plausible length would otherwise hide the frames that follow
-        it until more data came; a capture has no more data.
-        """
-        out: list[V68Frame | ParseError] = []
-        while self._buf:
-            held = bytes(self._buf)
-            self._buf.clear()
-            self._skip(held[:1], "incomplete frame")
-            out += self.feed(held[1:])
-        self._flush(out)
-        return out
-
-    def feed(self, data: bytes) -> list[V68Frame | ParseError]:
-        """Add received bytes; return the frames and parse errors they complete."""
-        buf = self._buf
-        buf += data
-        out: list[V68Frame | ParseError] = []
-        while buf:
-            start = buf.find(HEAD)
-            if start != 0:
-                keep = len(buf) - 1 if start < 0 and buf[-1] == 0xFF else len(buf)
-                end = keep if start < 0 else start
-                if end == 0:
-                    break
-                self._skip(bytes(buf[:end]), "no sync")
-                del buf[:end]
-                continue
-            length, reason = check_frame(buf)
-            if length == 0:
-                break
-            if length < 0:
-                self._skip(bytes(buf[:1]), reason)
-                del buf[:1]
-                continue
-            self._flush(out)
-            out.append(V68Frame(buf[5], buf[6], bytes(buf[7 : length - 2])))
-            del buf[:length]
-        self._flush(out)
-        return out
-
-    def _skip(self, data: bytes, reason: str) -> None:
-        if not self._junk:
-            self._reason = reason
-        self._junk += data
-
-    def _flush(self, out: list[V68Frame | ParseError]) -> None:
-        if self._junk:
-            out.append(ParseError(self._reason, bytes(self._junk)))
-            self._junk.clear()
+    def _frame(self, raw: bytearray) -> V68Frame:
+        return V68Frame(raw[5], raw[6], bytes(raw[7 : len(raw) - 2]))
