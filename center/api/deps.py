@@ -7,14 +7,16 @@ or a staff session token (``hqs_…``). A missing, unknown, revoked or expired t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from center.api.settings import ApiSettings
+from center.auth.cache import PrincipalCache
 from center.auth.devices import DeviceRegistry
 from center.auth.errors import Unauthenticated
 from center.auth.roles import Principal, Role
@@ -38,29 +40,66 @@ class Hall:
     reports: DeviceReports
     fingerprint_key: bytes | None
     """Keys the request fingerprints of idempotent calls (bodies can hold ID numbers)."""
+    principals: PrincipalCache
+    """Tokens checked in the last few seconds (see ``center.auth.cache``)."""
 
     @classmethod
     def build(cls, center: Center, settings: ApiSettings) -> Hall:
         """Wire the desks to ``center``."""
         ctx = center.ctx
         windows = frozenset(ctx.cfg.windows_by_number)
+        cache = PrincipalCache(settings.auth_cache_seconds)
+
+        def device_changed(name: str) -> None:
+            cache.forget(lambda who: who.is_device and who.name == name)
+
         return cls(
             center,
             settings,
-            DeviceRegistry(center.store, ctx.clock, windows),
+            DeviceRegistry(center.store, ctx.clock, windows, device_changed),
             StaffAuth(ctx.cfg, center.store, ctx.clock, settings.pins),
             LeaseDesk(ctx),
             DeviceReports(ctx),
             ctx.pii.derive_key("idempotency") if ctx.pii else None,
+            cache,
         )
+
+    def cached(self, token: str) -> Principal | None:
+        """The caller presenting ``token`` if checked within the cache's time and, for a
+        staff session, not expired by the hall's clock; else None (look it up)."""
+        if not plausible(token):
+            return None
+        who = self.principals.get(token)
+        if who is None or (
+            who.expires_at is not None and who.expires_at <= self.center.ctx.clock.now()
+        ):
+            return None
+        return who
 
     def principal(self, token: str) -> Principal | None:
         """The caller presenting ``token``, or None (for the event stream's handshake)."""
         if not plausible(token):
             return None
+        who = self.cached(token)
+        if who is not None:
+            return who
         if token.startswith(DEVICE_PREFIX):
-            return self.devices.authenticate(token)
-        return self.staff.authenticate(token)
+            who = self.devices.authenticate(token)
+        else:
+            who = self.staff.authenticate(token)
+        if who is not None:
+            self.principals.put(token, who)
+        return who
+
+    def forget_staff(self, *, staff: str | None = None, window: int | None = None) -> None:
+        """Forget the cached sessions of ``staff`` or at ``window`` (after ending them)."""
+        self.principals.forget(
+            lambda who: (
+                not who.is_device
+                and (staff is None or who.name == staff)
+                and (window is None or who.window == window)
+            )
+        )
 
     def authenticate(self, token: str) -> Principal:
         """The caller presenting ``token``; raises Unauthenticated."""
@@ -72,7 +111,7 @@ class Hall:
         return who
 
 
-def get_hall(request: Request) -> Hall:
+async def get_hall(request: Request) -> Hall:
     """The application's :class:`Hall`."""
     hall: Hall = request.app.state.hall
     return hall
@@ -87,24 +126,31 @@ bearer = HTTPBearer(
 )
 
 
-def get_principal(
+async def get_principal(
     hall: HallDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """The authenticated caller; 401 without a valid bearer token."""
+    """The authenticated caller; 401 without a valid bearer token.
+
+    A token seen in the last few seconds is answered from the cache, on the event loop; any
+    other is looked up in the database on a worker thread."""
     if credentials is None:
         raise Unauthenticated(
             "this needs a bearer token in the Authorization header", zh="请先登录"
         )
-    return hall.authenticate(credentials.credentials)
+    token = credentials.credentials
+    cached = hall.cached(token)
+    if cached is not None:
+        return cached
+    return await run_in_threadpool(hall.authenticate, token)
 
 
-def require(*roles: Role) -> Callable[..., Principal]:
+def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting only callers with one of ``roles`` (403 for the others)."""
     allowed = frozenset(roles)
     names = ", ".join(sorted(r.value for r in allowed))
 
-    def dependency(who: Annotated[Principal, Depends(get_principal)]) -> Principal:
+    async def dependency(who: Annotated[Principal, Depends(get_principal)]) -> Principal:
         if who.role not in allowed:
             raise Forbidden(f"a {who.role} may not do this (allowed: {names})", zh="无权进行此操作")
         return who

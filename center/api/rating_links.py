@@ -47,7 +47,7 @@ KioskCaller = Annotated[Principal, Depends(require(Role.KIOSK))]
 _links_lock = threading.Lock()
 
 
-def links(request: Request) -> RatingLinks:
+async def links(request: Request) -> RatingLinks:
     """The app's rating-link keeper (built on first use from the hall's keys)."""
     state = request.app.state
     found: RatingLinks | None = getattr(state, "rating_links", None)

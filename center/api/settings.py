@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from center.auth.cache import DEFAULT_TTL_SECONDS
 from center.auth.staff import PinPolicy
+
+DEFAULT_WORKER_THREADS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,3 +19,10 @@ class ApiSettings:
     pins: PinPolicy = field(default_factory=PinPolicy)
     idempotency_days: int = 7
     """Stored replies older than this are purged at start."""
+    auth_cache_seconds: float = DEFAULT_TTL_SECONDS
+    """How long a checked token is trusted without a database read (0: check every time).
+    A token revoked in another process stops working here within this time."""
+    worker_threads: int = DEFAULT_WORKER_THREADS
+    """Threads that run the blocking endpoints (database work). anyio's default of 40 lets
+    dozens of threads fight over the GIL under load: on 2 cores, 4 threads served about
+    1.5× the requests of 40 (docs/benchmarks.md)."""

@@ -68,6 +68,9 @@ def login(body: LoginIn, hall: HallDep) -> SessionOut:
             else:
                 posts.login(body.window, staff.number)
         token, expires_at = hall.staff.open_session(tx, staff, body.window)
+    hall.forget_staff(staff=staff.number)  # its earlier sessions ended
+    if body.window is not None and body.takeover:
+        hall.forget_staff(window=body.window)
     return SessionOut(
         token=token,
         staff=staff.number,
@@ -97,6 +100,7 @@ def logout(hall: HallDep, who: StaffCaller) -> OkOut:
             ):
                 hall.center.posts.logout(who.window)
         hall.staff.end_sessions(tx, session_id=who.session_id)
+    hall.forget_staff(staff=who.name)
     return OkOut()
 
 
@@ -107,7 +111,8 @@ def _on_duty(hall: Hall, who: Principal) -> int:
             "this session is not bound to a window: log in at one", zh="请先在窗口登录"
         )
     with hall.center.store.write() as tx:
-        row = _window_row(tx, who.window)
+        # Locked: the action that follows in this transaction takes this row, not a re-read.
+        row = tx.prelock_window(who.window)
     if row is None or row.status == WindowStatus.CLOSED.value:
         raise InvalidState(f"window {who.window} is closed: log in again", zh="窗口已退出登录")
     if row.staff != who.name:

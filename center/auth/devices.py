@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,11 +59,19 @@ def _device(row: Row[Any]) -> Device:
 class DeviceRegistry:
     """Adds, lists, revokes and authenticates devices."""
 
-    def __init__(self, store: Store, clock: Clock, windows: frozenset[int] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        windows: frozenset[int] | None = None,
+        on_change: Callable[[str], None] | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.windows = windows
         """The hall's window numbers, when known, to refuse a device for a window that does not exist."""
+        self.on_change = on_change
+        """Called with a device's name after its token was replaced or revoked here."""
 
     def _check(self, name: str, kind: Role, window: int | None) -> None:
         if not NAME.match(name):
@@ -107,6 +116,8 @@ class DeviceRegistry:
                 )
             else:
                 tx.conn.execute(update(devices).where(devices.c.id == row.id).values(values))
+        if row is not None and self.on_change is not None:
+            self.on_change(name)
         return token
 
     def revoke(self, name: str) -> None:
@@ -119,6 +130,8 @@ class DeviceRegistry:
             ).rowcount
         if not done:
             raise NotFound(f"no active device named {name!r}")
+        if self.on_change is not None:
+            self.on_change(name)
 
     def list(self) -> list[Device]:
         """Every registered device, revoked ones included, by name."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from dataclasses import dataclass
 
@@ -34,6 +35,8 @@ class Principal:
     window: int | None
     """The device's window, or the window the staff session is bound to."""
     session_id: int | None = None
+    expires_at: dt.datetime | None = None
+    """When a staff session ends by itself; devices' tokens do not expire."""
 
     @property
     def is_device(self) -> bool:

@@ -184,7 +184,7 @@ class StaffAuth:
         staff = self.cfg.staff_by_number.get(row.staff)
         if staff is None:
             return None  # removed from the hall's config since logging in
-        return Principal(Role(staff.role), staff.number, row.window, row.id)
+        return Principal(Role(staff.role), staff.number, row.window, row.id, row.expires_at)
 
 
 def _seconds(delta: dt.timedelta) -> int:

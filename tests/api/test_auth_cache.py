@@ -1,0 +1,135 @@
+"""The principal cache: a token checked in the last few seconds costs no database read, and
+what that allows is bounded (docs/api.md, "Authentication")."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import event
+
+from center.api.settings import ApiSettings
+from center.auth.cache import PrincipalCache
+from center.auth.devices import DeviceRegistry
+from center.auth.roles import Principal, Role
+from tests.api.conftest import Api
+
+
+class FakeMonotonic:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _statements(api: Api) -> Callable[[], int]:
+    """A counter of SQL statements the app's engine runs from now on."""
+    seen: list[str] = []
+
+    def count(*args: Any) -> None:
+        seen.append(args[2])
+
+    event.listen(api.center.store.engine, "before_cursor_execute", count)
+    return lambda: len(seen)
+
+
+def test_the_cache_answers_within_its_time_then_forgets() -> None:
+    tick = FakeMonotonic()
+    cache = PrincipalCache(5.0, clock=tick)
+    who = Principal(Role.KIOSK, "k1", None)
+    assert cache.get("hqd_abc") is None
+    cache.put("hqd_abc", who)
+    assert cache.get("hqd_abc") == who
+    assert cache.get("hqd_abd") is None
+    tick.now += 4.9
+    assert cache.get("hqd_abc") == who
+    tick.now += 0.2
+    assert cache.get("hqd_abc") is None
+
+
+def test_the_cache_keeps_no_token_and_stays_bounded() -> None:
+    cache = PrincipalCache(5.0, max_entries=3, clock=FakeMonotonic())
+    for i in range(10):
+        cache.put(f"hqd_{i}", Principal(Role.KIOSK, f"k{i}", None))
+    assert len(cache) <= 3
+    assert not any(key.startswith("hqd_") for key in cache._entries)  # digests only
+    assert cache.get("hqd_9") == Principal(Role.KIOSK, "k9", None)
+
+
+def test_forget_drops_only_the_matching_principals() -> None:
+    cache = PrincipalCache(5.0, clock=FakeMonotonic())
+    cache.put("hqs_a", Principal(Role.STAFF, "1001", 1, 11))
+    cache.put("hqs_b", Principal(Role.STAFF, "1002", 2, 12))
+    cache.put("hqd_c", Principal(Role.KIOSK, "1001", None))
+    assert cache.forget(lambda who: not who.is_device and who.name == "1001") == 1
+    assert cache.get("hqs_a") is None
+    assert cache.get("hqs_b") is not None and cache.get("hqd_c") is not None
+
+
+def test_a_zero_time_turns_the_cache_off() -> None:
+    cache = PrincipalCache(0.0, clock=FakeMonotonic())
+    cache.put("hqd_abc", Principal(Role.KIOSK, "k1", None))
+    assert cache.get("hqd_abc") is None
+
+
+def test_a_cached_token_costs_no_statement(api: Api) -> None:
+    headers = api.device("k-tax", Role.KIOSK)
+    assert api.http.get("/api/v1/me", headers=headers).status_code == 200
+    statements = _statements(api)
+    for _ in range(3):
+        assert api.http.get("/api/v1/me", headers=headers).status_code == 200
+    assert statements() == 0
+
+
+def test_a_revocation_in_another_process_takes_effect_within_the_cache_time(api: Api) -> None:
+    """GIVEN a kiosk whose token this process has just checked WHEN another process (a
+    registry over the same database, e.g. ``hallq device revoke``) revokes it THEN this
+    process still admits it until the cache time is up, and refuses it from then on."""
+    tick = FakeMonotonic()
+    api.hall.principals = PrincipalCache(5.0, clock=tick)
+    headers = api.device("k-tax", Role.KIOSK)
+    assert api.http.get("/api/v1/me", headers=headers).status_code == 200
+    elsewhere = DeviceRegistry(api.center.store, api.clock)
+    elsewhere.revoke("k-tax")
+    assert api.http.get("/api/v1/me", headers=headers).status_code == 200
+    tick.now += 5.0
+    assert api.http.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def test_without_the_cache_a_revocation_elsewhere_is_seen_at_once(make_api: Any) -> None:
+    api = make_api(settings=ApiSettings(auth_cache_seconds=0))
+    headers = api.device("k-tax", Role.KIOSK)
+    assert api.http.get("/api/v1/me", headers=headers).status_code == 200
+    DeviceRegistry(api.center.store, api.clock).revoke("k-tax")
+    assert api.http.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def test_a_cached_staff_session_still_expires_on_the_halls_clock(api: Api) -> None:
+    headers = api.login("1001", 1)
+    assert api.http.get("/api/v1/me", headers=headers).status_code == 200
+    api.clock.advance(12 * 3600 + 1)  # the session lasts 12 hours; the cache time has not passed
+    assert api.http.get("/api/v1/me", headers=headers).status_code == 401
+
+
+def test_a_staff_member_taken_over_elsewhere_cannot_act_even_while_cached(api: Api) -> None:
+    """The cache may still admit the old session's token, but every window action checks the
+    duty roster in its own transaction: the old holder is refused at once."""
+    tick = FakeMonotonic()
+    api.hall.principals = PrincipalCache(5.0, clock=tick)
+    old = api.login("1001", 1)
+    assert (
+        api.http.post("/api/v1/staff/pause", json={"reason": "休息"}, headers=old).status_code
+        == 200
+    )
+    assert api.http.post("/api/v1/staff/resume", headers=old).status_code == 200
+    # Another process ends the session and hands the window over (as a takeover there does).
+    from center.auth.staff import StaffAuth
+
+    auth = StaffAuth(api.center.ctx.cfg, api.center.store, api.clock)
+    with api.center.store.write() as tx:
+        auth.end_sessions(tx, window=1)
+    api.center.posts.handover(1, "1002", "takeover at log-in")
+    r = api.http.post("/api/v1/staff/call-next", headers=old)
+    assert r.status_code == 403, r.text
+    assert "held by staff 1002" in r.json()["message"]
