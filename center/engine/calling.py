@@ -90,6 +90,10 @@ def _heads_sql(cfg: Window, postgres: bool) -> str:
     return " UNION ALL ".join(f"SELECT * FROM ({p})" for p in parts)
 
 
+def _not_serving(number: int) -> InvalidState:
+    return InvalidState(f"window {number} is not serving any ticket", zh="当前没有正在办理的号")
+
+
 class CallDesk:
     """The actions a window takes on tickets."""
 
@@ -108,7 +112,7 @@ class CallDesk:
 
     def _lock_window(self, tx: Tx, number: int) -> Row[Any]:
         self.window(number)
-        row = tx.conn.execute(sql.WINDOW_FOR_UPDATE, {"w_number": number}).first()
+        row = tx.lock_window(number)
         if row is None or row.status == WindowStatus.CLOSED.value:
             raise InvalidState(f"no one is logged in at window {number}", zh="本窗口未登录")
         return row
@@ -131,9 +135,7 @@ class CallDesk:
     def _serving(self, tx: Tx, number: int) -> tuple[Row[Any], Row[Any]]:
         win = self._lock_window(tx, number)
         if win.current_ticket_id is None:
-            raise InvalidState(
-                f"window {number} is not serving any ticket", zh="当前没有正在办理的号"
-            )
+            raise _not_serving(number)
         ticket = tx.conn.execute(sql.TICKET_BY_ID, {"tid": win.current_ticket_id}).one()
         return win, ticket
 
@@ -484,21 +486,23 @@ class CallDesk:
         """Finish serving the current ticket and invite its rating; returns the ticket id."""
         now, day, _ = self.ctx.now()
         with self.ctx.store.write() as tx:
-            win, t = self._serving(tx, number)
             eval_id: int | None = None
             if tx.postgres:
+                win = self._lock_window(tx, number)
+                if win.current_ticket_id is None:
+                    raise _not_serving(number)
                 timeout = dt.timedelta(seconds=self.ctx.cfg.evaluation.invite_timeout_seconds)
                 params = {
-                    "tid": t.id,
+                    "tid": win.current_ticket_id,
                     "now": now,
                     "w": number,
-                    "day": t.hall_day,
-                    "service": t.service,
                     "staff": win.staff,
                     "expires": now + timeout,
                 }
-                eval_id = tx.conn.execute(sql.FINISH_WRITES_PG, params).scalar()
+                t = tx.conn.execute(sql.FINISH_WRITES_PG, params).one()
+                eval_id = t.eval_id
             else:
+                win, t = self._serving(tx, number)
                 tx.conn.execute(
                     sql.UPDATE_TICKET,
                     {"tid": t.id, "state": TicketState.DONE.value, "ended_at": now},

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, insert, select, update
 
-from center.db.tables import case_history, cases, notices, tickets, windows
+from center.db.tables import case_history, cases, notices, tickets
 from center.engine.context import Context, PersonInput
 from center.engine.states import NOTICE_TITLES, CaseStatus, NoticeKind
 from center.engine.store import Tx
@@ -330,9 +330,7 @@ class CaseDesk:
     # --- steps ---------------------------------------------------------------------------
 
     def _serving(self, tx: Tx, window: int) -> tuple[Row[Any], Row[Any]]:
-        win = tx.conn.execute(
-            select(windows).where(windows.c.number == window).with_for_update()
-        ).first()
+        win = tx.lock_window(window)
         if win is None or win.current_ticket_id is None:
             raise InvalidState(
                 f"window {window} is not serving any ticket: a case is registered during a visit",

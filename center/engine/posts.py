@@ -48,9 +48,7 @@ class PostDesk:
             )
 
     def _row(self, tx: Tx, number: int) -> Row[Any] | None:
-        return tx.conn.execute(
-            select(windows).where(windows.c.number == number).with_for_update()
-        ).first()
+        return tx.lock_window(number)
 
     def _record(self, tx: Tx, staff: str, window: int, kind: str, **extra: Any) -> None:
         now, _, _ = self.ctx.now()

@@ -15,9 +15,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from center.db.tables import calls, evaluations, number_counters, sessions, tickets, windows
 
-WINDOW_FOR_UPDATE = (
-    select(windows).where(windows.c.number == bindparam("w_number")).with_for_update()
-)
 TICKET_BY_ID = select(tickets).where(tickets.c.id == bindparam("tid"))
 TICKET_DISPLAY = select(tickets.c.display).where(tickets.c.id == bindparam("tid"))
 UPDATE_TICKET = update(tickets).where(tickets.c.id == bindparam("tid"))
@@ -90,14 +87,18 @@ CALL_WRITES_PG = text(
     VALUES (:tid, :day, :service, :w, :staff, :now)
     """
 )
+# Finish the window's current ticket: it is read from the UPDATE's RETURNING, not before.
+# eval_id is NULL when the ticket was invited to rate already (before finishing).
 FINISH_WRITES_PG = text(
     """
-    WITH t AS (UPDATE tickets SET state = 'done', ended_at = :now WHERE id = :tid),
+    WITH t AS (UPDATE tickets SET state = 'done', ended_at = :now WHERE id = :tid
+        RETURNING id, hall_day, service, display, called_at),
     s AS (UPDATE sessions SET ended_at = :now, outcome = 'done' WHERE ticket_id = :tid AND ended_at IS NULL),
-    w AS (UPDATE windows SET current_ticket_id = NULL WHERE number = :w)
-    INSERT INTO evaluations (ticket_id, hall_day, service, "window", staff, status, invited_at, expires_at)
-    VALUES (:tid, :day, :service, :w, :staff, 'invited', :now, :expires)
-    ON CONFLICT (ticket_id) DO NOTHING RETURNING id
+    w AS (UPDATE windows SET current_ticket_id = NULL WHERE number = :w),
+    e AS (INSERT INTO evaluations (ticket_id, hall_day, service, "window", staff, status, invited_at, expires_at)
+        SELECT t.id, t.hall_day, t.service, :w, :staff, 'invited', :now, :expires FROM t
+        ON CONFLICT (ticket_id) DO NOTHING RETURNING id)
+    SELECT t.id, t.hall_day, t.service, t.display, t.called_at, (SELECT id FROM e) AS eval_id FROM t
     """
 )
 # Take the service's next number, insert the ticket and count the people ahead, at once.

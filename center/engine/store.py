@@ -14,15 +14,16 @@ import datetime as dt
 import functools
 import json
 import logging
+import secrets
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, TextClause, insert, select, text
+from sqlalchemy import Connection, Engine, Row, TextClause, bindparam, insert, select, text
 
-from center.db.tables import events
+from center.db.tables import events, windows
 
 log = logging.getLogger(__name__)
 
@@ -36,18 +37,21 @@ def _pg_insert_events(n: int) -> TextClause:
         for i in range(n)
     )
     return text(
-        "WITH l AS (SELECT pg_advisory_xact_lock(:k) AS locked, pg_notify(:c, '') AS notified) "
-        'INSERT INTO events (at, hall_day, kind, actor, ticket_id, "window", data) '
+        "WITH l AS (SELECT pg_advisory_xact_lock(:k) AS locked), "
+        'i AS (INSERT INTO events (at, hall_day, kind, actor, ticket_id, "window", data) '
         f"SELECT v.* FROM l CROSS JOIN (VALUES {rows}) AS v(at, hall_day, kind, actor, ticket_id, w, data) "
-        "RETURNING seq"
+        "RETURNING seq), "
+        "n AS (SELECT pg_notify(:c, max(seq)::text || ' ' || :o) AS notified FROM i) "
+        "SELECT i.seq FROM i CROSS JOIN n"
     )
 
 
+WINDOW_FOR_UPDATE = (
+    select(windows).where(windows.c.number == bindparam("w_number")).with_for_update()
+)
 _INSERT_EVENTS = insert(events).returning(events.c.seq, sort_by_parameter_order=True)
 EVENT_LOCK_KEY = 0x68616C6C  # "hall": the advisory lock that orders event sequence numbers
-NOTIFY_CHANNEL = (
-    "hallq_events"  # NOTIFY'd (empty payload: "read the log") at commit (center.live.pg)
-)
+NOTIFY_CHANNEL = "hallq_events"  # NOTIFY'd with the newest seq at commit (center.live.pg)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,8 +85,32 @@ class Tx:
 
     conn: Connection
     postgres: bool
+    origin: str = ""
+    """The committing store's id, sent with the NOTIFY (see ``Store.origin``)."""
     pending: list[_Pending] = field(default_factory=list)
     committed: list[Event] = field(default_factory=list)
+    _prelocked: dict[int, Row[Any]] = field(default_factory=dict)
+
+    def lock_window(self, number: int) -> Row[Any] | None:
+        """Window ``number``'s row, locked for the rest of the transaction (``FOR UPDATE`` on
+        PostgreSQL), or None if there is no such row.
+
+        The first call after ``prelock_window(number)`` returns the row that call read: the
+        row is locked, and nothing in this transaction has changed it since, so reading it
+        again would only cost a round trip."""
+        row = self._prelocked.pop(number, None)
+        if row is None:
+            row = self.conn.execute(WINDOW_FOR_UPDATE, {"w_number": number}).first()
+        return row
+
+    def prelock_window(self, number: int) -> Row[Any] | None:
+        """Lock and read window ``number`` now (a caller's check before an engine action);
+        the action's own ``lock_window`` then takes this row instead of reading it again."""
+        self._prelocked.pop(number, None)
+        row = self.conn.execute(WINDOW_FOR_UPDATE, {"w_number": number}).first()
+        if row is not None:
+            self._prelocked[number] = row
+        return row
 
     def emit(
         self,
@@ -113,14 +141,15 @@ class Tx:
         ]
 
     def _insert_pg(self) -> list[int]:
-        """Lock, NOTIFY and insert in one round trip.
+        """Lock, insert and NOTIFY in one round trip.
 
         The advisory lock orders seq by commit: it is taken in a CTE the insert must join, so
         it is held before any row draws its seq, and held to commit. Under it no other
         transaction draws from the sequence, so this statement's rows get consecutive numbers
-        in VALUES order. The NOTIFY is delivered at commit; its empty payload is a wake-up
-        (listeners read the rows after the last seq they saw)."""
-        params: dict[str, Any] = {"k": EVENT_LOCK_KEY, "c": NOTIFY_CHANNEL}
+        in VALUES order. The NOTIFY is delivered at commit; its payload is the newest seq and
+        the store's origin, so the committing process's hub, which its store tells directly,
+        and a hub that has published that far already need not read the log."""
+        params: dict[str, Any] = {"k": EVENT_LOCK_KEY, "c": NOTIFY_CHANNEL, "o": self.origin}
         for i, p in enumerate(self.pending):
             params.update(
                 {
@@ -165,6 +194,9 @@ class Store:
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()
         self._local = threading.local()
+        self.origin = secrets.token_hex(6)
+        """Names this store in its NOTIFY payloads (``center.live.pg``): a hub ignores those
+        of its own store, whose commits reach it through ``subscribe``."""
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener`` with each transaction's events after it commits; returns an unsubscribe."""
@@ -191,7 +223,7 @@ class Store:
             yield outer
             return
         with self.engine.connect() as conn:
-            tx = Tx(conn, self.postgres)
+            tx = Tx(conn, self.postgres, self.origin)
             self._local.tx = tx
             try:
                 with conn.begin():
