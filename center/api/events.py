@@ -32,7 +32,14 @@ from center.api.deps import bearer
 from center.engine.store import Store
 from center.live.feed import AsyncFeed
 from center.live.hub import EventHub, Overflowed, Subscription, SubscriptionClosed
-from center.live.wire import BadHello, encode, event_message, parse_hello
+from center.live.wire import (
+    MAX_SEQ,
+    BadHello,
+    EncodedEvents,
+    encode,
+    event_message,
+    parse_hello,
+)
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +110,10 @@ def attach(
     return hub
 
 
+_ENCODED = EncodedEvents()
+"""Events sent to several subscribers are encoded once (the event loop's thread only)."""
+
+
 def _included(app: FastAPI) -> bool:
     """Whether ``router`` is part of ``app`` (FastAPI ≥ 0.12x keeps included routers whole)."""
     return any(
@@ -162,7 +173,9 @@ async def require_principal(request: Request) -> Any:
 def list_events(
     request: Request,
     _principal: Annotated[Any, Depends(require_principal)],
-    since: Annotated[int, Query(ge=0, description="return events with a larger seq")] = 0,
+    since: Annotated[
+        int, Query(ge=0, le=MAX_SEQ, description="return events with a larger seq")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict[str, Any]:
     """One page of the event log after ``since``, oldest first."""
@@ -245,7 +258,7 @@ async def _send_events(websocket: WebSocket, sub: Subscription, s: StreamSetting
                 await websocket.send_text(encode({"type": "heartbeat", "seq": sub.position}))
                 continue
             for event in batch:
-                await websocket.send_text(encode(event_message(event)))
+                await websocket.send_text(_ENCODED.text(event))
             if sub.live and not announced:
                 await websocket.send_text(encode({"type": "live", "seq": sub.position}))
                 announced = True

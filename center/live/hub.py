@@ -293,8 +293,12 @@ class EventHub:
         if behind:  # an earlier commit is not published yet (another thread or process)
             self._wake.set()
 
-    def notified(self, seq: int | None) -> None:
-        """A commit up to ``seq`` happened somewhere (None: maybe, look anyway)."""
+    def notified(self, seq: int | None, origin: str | None = None) -> None:
+        """A commit up to ``seq`` happened somewhere (None: maybe, look anyway).
+
+        One from this hub's own store (``origin``) is ignored: ``committed`` has it already."""
+        if origin is not None and origin == self.store.origin:
+            return
         if seq is None or seq > self.head:
             self._wake.set()
 

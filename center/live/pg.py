@@ -1,14 +1,15 @@
 """Commits of every center process, heard through PostgreSQL LISTEN/NOTIFY.
 
-The writing transaction itself queues ``pg_notify('hallq_events', '')`` in the statement that
-takes the event-ordering lock (``center.engine.store``): PostgreSQL delivers it at commit, to
-every session LISTENing on the channel, and never for a rolled-back transaction. It is only a
-wake-up: receivers read the rows with ``Store.events_after`` (a payload, if one is ever sent,
-is taken as the newest seq and lets a hub that is already there skip the read), so the
-8000-byte payload limit never matters and a lost notification costs latency, not events.
+The writing transaction itself queues ``pg_notify('hallq_events', '<newest seq>')`` in the
+statement that takes the event-ordering lock and inserts the events (``center.engine.store``):
+PostgreSQL delivers it at commit, to every session LISTENing on the channel, and never for a
+rolled-back transaction. It is only a wake-up: receivers read the rows with
+``Store.events_after``, unless the notification comes from their own store (whose commits
+reach its hub directly) or they have published that seq already, so the 8000-byte payload limit never matters and a lost
+notification costs latency, not events. An empty or unreadable payload means "look anyway".
 
 ``NotifyListener`` keeps one dedicated connection in a thread of its own (psycopg, autocommit)
-and reconnects with backoff; after every (re)connect it reports ``None`` ("look anyway"), as
+and reconnects with backoff; after every (re)connect it reports ``(None, None)`` ("look anyway"), as
 notifications sent while it was away are gone.
 """
 
@@ -40,21 +41,24 @@ def conninfo(url: URL) -> str:
     return make_conninfo("", **{k: str(v) for k, v in params.items()})
 
 
-def parse_payload(payload: str) -> int | None:
-    """The seq a notification carries, or None when it carries none."""
+def parse_payload(payload: str) -> tuple[int | None, str | None]:
+    """The seq and origin a notification carries (``"<seq> <origin>"``); None for either
+    that it does not carry."""
+    seq_text, _, origin = payload.partition(" ")
     try:
-        return int(payload)
+        seq: int | None = int(seq_text)
     except ValueError:
-        return None
+        seq = None
+    return seq, origin or None
 
 
 class NotifyListener:
-    """LISTENs on the event channel in a thread and calls ``on_notify(seq | None)``."""
+    """LISTENs on the event channel in a thread and calls ``on_notify(seq, origin)``."""
 
     def __init__(
         self,
         url: URL,
-        on_notify: Callable[[int | None], None],
+        on_notify: Callable[[int | None, str | None], None],
         *,
         channel: str = NOTIFY_CHANNEL,
         application_name: str = APPLICATION_NAME,
@@ -102,8 +106,8 @@ class NotifyListener:
             conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
             self.connected.set()
             log.info("listening for commits on channel %s", self.channel)
-            self.on_notify(None)
+            self.on_notify(None, None)
             while not self._stop.is_set():
                 for note in conn.notifies(timeout=WAIT_SECONDS):
-                    self.on_notify(parse_payload(note.payload))
+                    self.on_notify(*parse_payload(note.payload))
         self.connected.clear()

@@ -16,6 +16,8 @@ from typing import Any
 from center.engine.store import Event
 from center.live.hub import EventFilter
 
+MAX_SEQ = 2**53
+"""The largest ``since`` accepted: far beyond any log, and within every database's integers."""
 MAX_KINDS = 32
 MAX_WINDOWS = 1000
 
@@ -53,6 +55,31 @@ def encode(message: dict[str, Any]) -> str:
     return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
 
 
+class EncodedEvents:
+    """The stream text of recent events, encoded once for all of a process's subscribers.
+
+    The hub hands the same ``Event`` objects to every subscription, so a call seen by ten
+    displays is encoded once, not ten times. Entries hold their event (so its ``id`` cannot be
+    reused while cached) and the oldest are dropped past ``size``. Used from the event loop
+    thread only."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._texts: dict[int, tuple[Event, str]] = {}
+
+    def text(self, event: Event) -> str:
+        """``encode(event_message(event))``, from the cache when this very event was seen."""
+        found = self._texts.get(id(event))
+        if found is not None and found[0] is event:
+            return found[1]
+        text = encode(event_message(event))
+        if len(self._texts) >= self.size:
+            for key in list(self._texts)[: self.size // 4]:
+                del self._texts[key]
+        self._texts[id(event)] = (event, text)
+        return text
+
+
 def parse_hello(raw: str | bytes) -> Hello:
     """Validate the first message; unknown keys are ignored (newer clients, older center)."""
     try:
@@ -65,8 +92,8 @@ def parse_hello(raw: str | bytes) -> Hello:
     if token is not None and (not isinstance(token, str) or not token):
         raise BadHello("token must be a non-empty string")
     since = obj.get("since")
-    if since is not None and (not _is_int(since) or since < 0):
-        raise BadHello("since must be a sequence number (an integer >= 0) or null")
+    if since is not None and (not _is_int(since) or not 0 <= since <= MAX_SEQ):
+        raise BadHello(f"since must be a sequence number (an integer 0..{MAX_SEQ}) or null")
     return Hello(token, since, EventFilter(_kinds(obj.get("kinds")), _windows(obj.get("window"))))
 
 

@@ -22,12 +22,10 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import anyio.to_thread
 import uvicorn
 from fastapi import FastAPI
 
@@ -50,14 +48,16 @@ class RunningClock:
         return self._start + dt.timedelta(seconds=max(0.0, time.time() - self._epoch))
 
 
-def build_app(center: Center, poll_seconds: float) -> FastAPI:
+def build_app(center: Center, poll_seconds: float, threads: int = 0) -> FastAPI:
     """The real app if it exists, else a stand-in; either way with the event stream."""
     try:
         from center.api.app import create_app
+        from center.api.settings import ApiSettings
     except ImportError:
         app = _stand_in(center)
     else:
-        app = create_app(center, live_options={"poll_seconds": poll_seconds})
+        settings = ApiSettings(worker_threads=threads) if threads else ApiSettings()
+        app = create_app(center, settings, live_options={"poll_seconds": poll_seconds})
     if getattr(app.state, "event_hub", None) is None:
         events.attach(app, center.store, poll_seconds=poll_seconds)
     return app
@@ -144,19 +144,6 @@ def stop(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
             proc.wait(timeout)
 
 
-def _limit_threads(app: FastAPI, threads: int) -> None:
-    """Run sync endpoints on ``threads`` worker threads (fewer threads, less GIL convoy)."""
-    inner = app.router.lifespan_context
-
-    @asynccontextmanager
-    async def lifespan(the_app: Any) -> AsyncIterator[Any]:
-        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
-        async with inner(the_app) as state:
-            yield state
-
-    app.router.lifespan_context = lifespan
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     p.add_argument("--config", required=True, type=Path)
@@ -166,7 +153,7 @@ def main() -> None:
     p.add_argument("--epoch", type=float, default=None, help="wall time the running clock starts")
     p.add_argument("--poll", type=float, default=1.0, help="event hub poll fallback, seconds")
     p.add_argument("--log-level", default="warning")
-    p.add_argument("--threads", type=int, default=0, help="worker threads (0: anyio's 40)")
+    p.add_argument("--threads", type=int, default=0, help="worker threads (0: the API's default)")
     p.add_argument("--switch-interval", type=float, default=0.0, help="sys.setswitchinterval")
     args = p.parse_args()
     if args.switch_interval:
@@ -180,9 +167,7 @@ def main() -> None:
     )
     center = Center.open(cfg, args.database, clock=clock, migrate=False)
     try:
-        app = build_app(center, args.poll)
-        if args.threads:
-            _limit_threads(app, args.threads)
+        app = build_app(center, args.poll, args.threads)
         config = uvicorn.Config(app, log_level=args.log_level, lifespan="on", access_log=False)
         uvicorn.Server(config).run(sockets=[socket.socket(fileno=args.fd)])
     finally:

@@ -54,3 +54,50 @@ def test_the_listener_reconnects_and_catches_up_after_its_connection_dies(pg_url
     finally:
         mine.engine.dispose()
         other.engine.dispose()
+
+
+def test_the_notification_carries_the_newest_seq_of_the_transaction(pg_url: str) -> None:
+    """GIVEN a raw LISTEN session WHEN one transaction commits three events THEN exactly one
+    notification arrives and its payload is the third event's seq and the store's origin (so the
+    committing process's hub skips the read)."""
+    import psycopg
+
+    from center.engine.store import NOTIFY_CHANNEL
+    from center.live.pg import conninfo
+
+    store = open_store(pg_url)
+    try:
+        with psycopg.connect(conninfo(store.engine.url), autocommit=True) as listen:
+            listen.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            events = commit(store, "test.a", "test.b", "test.c")
+            payloads = [n.payload for n in listen.notifies(timeout=2, stop_after=2)]
+        assert [e.seq for e in events] == list(range(events[0].seq, events[0].seq + 3))
+        assert payloads == [f"{events[-1].seq} {store.origin}"]
+    finally:
+        store.engine.dispose()
+
+
+def test_a_hub_that_published_the_notified_seq_does_not_read_the_log(pg_url: str) -> None:
+    store = open_store(pg_url)
+    try:
+        with EventHub(store, poll_seconds=60).start() as hub:
+            assert hub._listener is not None and hub._listener.connected.wait(5)
+            time.sleep(0.3)  # the listener's first "look anyway" has been handled
+            reads = 0
+            original = store.events_after
+
+            def counting(seq: int, limit: int = 1000) -> list:  # type: ignore[type-arg]
+                nonlocal reads
+                reads += 1
+                return original(seq, limit)
+
+            store.events_after = counting  # type: ignore[method-assign]
+            mine = [commit(store)[0].seq for _ in range(20)]
+            deadline = time.monotonic() + 2
+            while hub.head < mine[-1] and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(0.3)  # every notification has been heard
+            assert hub.head == mine[-1]
+            assert reads == 0
+    finally:
+        store.engine.dispose()

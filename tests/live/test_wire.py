@@ -49,6 +49,8 @@ def test_a_subscription_request_is_parsed_and_checked() -> None:
         "nope",
         '{"token": 5}',
         '{"since": 1.5}',
+        '{"since": -1}',
+        '{"since": 9223372036854775808}',  # past every database's integers
         '{"kinds": [1]}',
         '{"window": "3"}',
     ):
@@ -63,7 +65,9 @@ def test_conninfo_keeps_the_socket_directory_and_credentials() -> None:
     info = conninfo(url)
     assert "host='/tmp/pg dir'" in info and "dbname=hallq" in info
     assert "user=hall" in info and "password=p@ss" in info
-    assert parse_payload("42") == 42 and parse_payload("") is None
+    assert parse_payload("42 a1b2c3") == (42, "a1b2c3")
+    assert parse_payload("42") == (42, None)
+    assert parse_payload("") == (None, None)
 
 
 def test_attach_uses_the_halls_principal_and_stops_the_hub_with_the_app(tmp_path: Path) -> None:
@@ -84,3 +88,26 @@ def test_attach_uses_the_halls_principal_and_stops_the_hub_with_the_app(tmp_path
         assert hub._thread is None
     finally:
         store.engine.dispose()
+
+
+def test_an_event_is_encoded_once_for_every_subscriber_and_exactly_as_alone() -> None:
+    import datetime as dt
+
+    from center.engine.store import Event
+    from center.live.wire import EncodedEvents, encode, event_message
+
+    at = dt.datetime(2026, 11, 23, 1, 0, tzinfo=dt.UTC)
+
+    def event(seq: int) -> Event:
+        return Event(seq, at, at.date(), "ticket.called", "staff:1001", 7, 3, {"number": "A012"})
+
+    cache = EncodedEvents(size=8)
+    first = event(1)
+    text = cache.text(first)
+    assert text == encode(event_message(first))
+    assert cache.text(first) is text  # the same object: encoded once
+    twin = event(1)  # equal but another object (another process's read): encoded afresh
+    assert cache.text(twin) == text and cache.text(twin) is not text
+    for seq in range(2, 40):  # bounded: old entries go
+        assert cache.text(event(seq)) == encode(event_message(event(seq)))
+    assert len(cache._texts) <= 8
