@@ -1,7 +1,7 @@
 """``hallq center`` (serve the API) and ``hallq device`` (device tokens).
 
     hallq center --config HALL.toml [--database URL] [--host 127.0.0.1] [--port 8470]
-                 [--ssl-keyfile KEY --ssl-certfile CERT] [--log-level info]
+                 [--ssl-keyfile KEY --ssl-certfile CERT] [--threads 4] [--log-level info]
     hallq center --dump-openapi docs/api/openapi.json
     hallq device add --kind kiosk|display|evaluator|keypad --name NAME [--window N] [--rotate]
     hallq device list
@@ -22,6 +22,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from center.api.settings import DEFAULT_WORKER_THREADS, ApiSettings
 from center.auth.devices import DeviceRegistry
 from center.auth.roles import DEVICE_ROLES, Role
 from center.clock import SystemClock
@@ -70,6 +71,12 @@ def center_parser() -> argparse.ArgumentParser:
     p.add_argument("--ssl-certfile", help="TLS certificate chain (PEM), with --ssl-keyfile")
     p.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     p.add_argument(
+        "--threads",
+        type=int,
+        default=DEFAULT_WORKER_THREADS,
+        help="worker threads for database work (default %(default)s; more only adds GIL contention)",
+    )
+    p.add_argument(
         "--dump-openapi",
         metavar="PATH",
         help="write the OpenAPI document to PATH ('-' for stdout) and exit",
@@ -96,6 +103,8 @@ def center_main(argv: Sequence[str] | None = None) -> int:
         return 0
     if not args.config:
         center_parser().error("--config is required to serve")
+    if args.threads < 1:
+        center_parser().error("--threads must be at least 1")
     if bool(args.ssl_keyfile) != bool(args.ssl_certfile):
         center_parser().error("TLS needs both --ssl-keyfile and --ssl-certfile")
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
@@ -120,7 +129,7 @@ def _serve(cfg: HallConfig, args: argparse.Namespace) -> int:
             log.info("cancelled %d tickets left over from earlier hall days", closed)
         maintainer.start()
         uvicorn.run(
-            create_app(center),
+            create_app(center, ApiSettings(worker_threads=args.threads)),
             host=args.host,
             port=args.port,
             ssl_keyfile=args.ssl_keyfile,

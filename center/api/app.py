@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 from center.api import (
@@ -80,10 +83,26 @@ def create_app(
     app = _build_app(settings)
     app.state.hall = Hall.build(center, settings)
     events.attach(app, center.store, app.state.hall.principal, **(live_options or {}))
+    _limit_threads(app, settings.worker_threads)
     purged = purge(center.store, dt.timedelta(days=settings.idempotency_days))
     if purged:
         log.info("purged %d stored idempotent replies", purged)
     return app
+
+
+def _limit_threads(app: FastAPI, threads: int) -> None:
+    """Run blocking endpoints on ``threads`` worker threads (set when the app starts)."""
+    if threads < 1:
+        raise ValueError("worker_threads must be at least 1")
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(the_app: Any) -> AsyncIterator[Any]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        async with inner(the_app) as state:
+            yield state
+
+    app.router.lifespan_context = lifespan
 
 
 def openapi_document() -> dict[str, Any]:
