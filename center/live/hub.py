@@ -189,6 +189,7 @@ class EventHub:
         page_size: int = 500,
         poll_seconds: float = 1.0,
         listen: bool = True,
+        gap_grace: float = 0.005,
     ) -> None:
         if queue_size < 1 or page_size < 1 or poll_seconds <= 0:
             raise ValueError("queue_size, page_size and poll_seconds must be positive")
@@ -197,8 +198,11 @@ class EventHub:
         self.page_size = page_size
         self.poll_seconds = poll_seconds
         self.listen = listen
+        self.gap_grace = gap_grace
         self.lock = threading.Lock()
         self._head = 0
+        self._held: dict[int, list[Event]] = {}  # out-of-order local batches, by first seq
+        self._look = False  # another process committed, or a listener (re)connected
         self._started = False
         self._subs: set[Subscription] = set()
         self._wake = threading.Event()
@@ -282,16 +286,25 @@ class EventHub:
         return sub
 
     def committed(self, batch: list[Event]) -> None:
-        """Store listener: publish a transaction's events if they continue the sequence."""
+        """Store listener: publish a transaction's events if they continue the sequence.
+
+        Worker threads finish their commits in any order: a batch that arrives before an
+        earlier one is held, and published as soon as the gap before it is filled. The hub's
+        thread reads the log only if the gap is still open ``gap_grace`` seconds later (the
+        missing commit was another process's, or its listener call was lost)."""
         if not batch:
             return
         with self.lock:
+            if batch[-1].seq <= self._head:
+                return
             if batch[0].seq == self._head + 1 and _contiguous(batch):
                 self._publish_locked(batch)
                 return
-            behind = batch[-1].seq > self._head
-        if behind:  # an earlier commit is not published yet (another thread or process)
-            self._wake.set()
+            if _contiguous(batch) and len(self._held) < self.queue_size:
+                self._held[batch[0].seq] = batch
+            else:
+                self._look = True  # not one to hold: read the log at once
+        self._wake.set()  # an earlier commit is not published yet (another thread or process)
 
     def notified(self, seq: int | None, origin: str | None = None) -> None:
         """A commit up to ``seq`` happened somewhere (None: maybe, look anyway).
@@ -300,6 +313,7 @@ class EventHub:
         if origin is not None and origin == self.store.origin:
             return
         if seq is None or seq > self.head:
+            self._look = True
             self._wake.set()
 
     def poll(self) -> int:
@@ -316,13 +330,28 @@ class EventHub:
 
     def _publish_locked(self, batch: Iterable[Event]) -> None:
         fresh = [e for e in batch if e.seq > self._head]
-        if not fresh:
-            return
+        if fresh:
+            self._offer_locked(fresh)
+        while self._held:  # held batches the head has reached or passed
+            first = min(self._held)
+            if first > self._head + 1:
+                return
+            held = self._held.pop(first)
+            fresh = [e for e in held if e.seq > self._head]
+            if fresh:
+                self._offer_locked(fresh)
+
+    def _offer_locked(self, fresh: list[Event]) -> None:
         self._head = fresh[-1].seq
         dropped = [sub for sub in self._subs if not sub._offer(fresh)]
         for sub in dropped:
             self._subs.discard(sub)
             log.info("live subscriber fell behind at seq %d: told to resync", sub._last)
+
+    def _gap(self) -> bool:
+        """Whether a held batch waits for an earlier commit."""
+        with self.lock:
+            return bool(self._held)
 
     def _remove(self, sub: Subscription) -> None:
         with self.lock:
@@ -331,10 +360,17 @@ class EventHub:
     def _run(self) -> None:
         delay = 0.5
         while not self._stop.is_set():
-            self._wake.wait(self.poll_seconds)
+            woken = self._wake.wait(self.poll_seconds)
             self._wake.clear()
             if self._stop.is_set():
                 return
+            if woken and not self._look:
+                # Only a local commit out of order: its predecessor is most likely being
+                # published by another thread right now. Read the log only if it is not.
+                self._stop.wait(self.gap_grace)
+                if not self._gap() and not self._look:
+                    continue
+            self._look = False
             try:
                 self.poll()
                 delay = 0.5

@@ -197,3 +197,54 @@ def test_background_hub_hears_commits_of_another_store(make_store: Callable[[], 
         drain(sub)
         theirs = commit(other)
         assert drain(sub, until=theirs[0].seq) == [theirs[0].seq]
+
+
+def _counting_reads(store: Store) -> list[int]:
+    """Count the store's log reads from now on (one entry per read)."""
+    reads: list[int] = []
+    original = store.events_after
+
+    def counting(seq: int, limit: int = 1000) -> list:  # type: ignore[type-arg]
+        reads.append(seq)
+        return original(seq, limit)
+
+    store.events_after = counting  # type: ignore[method-assign]
+    return reads
+
+
+def test_local_commits_reported_out_of_order_are_published_in_order_without_a_read(
+    store: Store,
+) -> None:
+    """GIVEN two local transactions whose listener calls come in reverse commit order (two
+    worker threads) WHEN the later one is reported first THEN it is held, and both are
+    published in seq order once the earlier one is reported, with no read of the log."""
+    with EventHub(store).start(background=False) as hub:
+        sub = hub.subscribe()
+        drain(sub)
+        assert hub._unsubscribe is not None
+        hub._unsubscribe()  # the test hands the hub its batches itself, in the wrong order
+        first, second = commit(store), commit(store)
+        reads = _counting_reads(store)
+        hub.committed(second)
+        assert sub.read() == [] and hub.head == first[0].seq - 1
+        hub.committed(first)
+        assert [e.seq for e in sub.read()] == [first[0].seq, second[0].seq]
+        assert hub.head == second[0].seq
+        assert reads == []
+
+
+def test_a_gap_nobody_fills_is_read_from_the_log_after_the_grace(
+    make_store: Callable[[], Store],
+) -> None:
+    """GIVEN a commit this process never hears of (another process, no NOTIFY on SQLite)
+    WHEN a local commit after it arrives THEN the hub waits its short grace, reads the log and
+    publishes both, in order, long before its periodic poll."""
+    mine, other = make_store(), make_store()
+    with EventHub(mine, poll_seconds=60, listen=False, gap_grace=0.01).start() as hub:
+        sub = hub.subscribe()
+        drain(sub)
+        theirs = commit(other)
+        ours = commit(mine)
+        started = time.monotonic()
+        assert drain(sub, until=ours[0].seq, timeout=5) == [theirs[0].seq, ours[0].seq]
+        assert time.monotonic() - started < 2
