@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, TextClause, bindparam, insert, select, text
+from sqlalchemy import Connection, Engine, Row, bindparam, insert, select, text
 
 from center.db.tables import events, windows
 
@@ -29,19 +29,21 @@ log = logging.getLogger(__name__)
 
 
 @functools.cache
-def _pg_insert_events(n: int) -> TextClause:
-    """The PostgreSQL insert of ``n`` events behind the ordering lock (see Tx._insert_pg)."""
+def _pg_insert_events(n: int) -> str:
+    """The PostgreSQL insert of ``n`` events behind the ordering lock (see Tx._commit_pg).
+
+    psycopg's own placeholders: the statement is sent by psycopg directly, in a pipeline with
+    the COMMIT. Parameters: the lock key, seven per event, the channel, the origin."""
     rows = ", ".join(
-        f"(CAST(:at{i} AS timestamptz), CAST(:d{i} AS date), CAST(:kd{i} AS varchar), "
-        f"CAST(:a{i} AS varchar), CAST(:t{i} AS bigint), CAST(:w{i} AS integer), CAST(:j{i} AS json))"
-        for i in range(n)
+        "(%s::timestamptz, %s::date, %s::varchar, %s::varchar, %s::bigint, %s::integer, %s::json)"
+        for _ in range(n)
     )
-    return text(
-        "WITH l AS (SELECT pg_advisory_xact_lock(:k) AS locked), "
+    return (
+        "WITH l AS (SELECT pg_advisory_xact_lock(%s) AS locked), "
         'i AS (INSERT INTO events (at, hall_day, kind, actor, ticket_id, "window", data) '
         f"SELECT v.* FROM l CROSS JOIN (VALUES {rows}) AS v(at, hall_day, kind, actor, ticket_id, w, data) "
         "RETURNING seq), "
-        "n AS (SELECT pg_notify(:c, max(seq)::text || ' ' || :o) AS notified FROM i) "
+        "n AS (SELECT pg_notify(%s, max(seq)::text || ' ' || %s) AS notified FROM i) "
         "SELECT i.seq FROM i CROSS JOIN n"
     )
 
@@ -132,38 +134,42 @@ class Tx:
         return " FOR UPDATE" if self.postgres else ""
 
     def _flush(self) -> None:
-        if not self.pending:
-            return
-        seqs = self._insert_pg() if self.postgres else self._insert_sqlite()
+        """SQLite: insert the pending events (the commit follows)."""
+        if self.pending:
+            self._record(self._insert_sqlite())
+
+    def _record(self, seqs: list[int]) -> None:
         self.committed = [
             Event(s, p.at, p.hall_day, p.kind, p.actor, p.ticket_id, p.window, p.data)
             for s, p in zip(seqs, self.pending, strict=True)
         ]
 
-    def _insert_pg(self) -> list[int]:
-        """Lock, insert and NOTIFY in one round trip.
+    def _commit_pg(self) -> None:
+        """PostgreSQL: lock, insert, NOTIFY and COMMIT in one round trip.
 
         The advisory lock orders seq by commit: it is taken in a CTE the insert must join, so
         it is held before any row draws its seq, and held to commit. Under it no other
         transaction draws from the sequence, so this statement's rows get consecutive numbers
-        in VALUES order. The NOTIFY is delivered at commit; its payload is the newest seq and
-        the store's origin, so the committing process's hub, which its store tells directly,
-        and a hub that has published that far already need not read the log."""
-        params: dict[str, Any] = {"k": EVENT_LOCK_KEY, "c": NOTIFY_CHANNEL, "o": self.origin}
-        for i, p in enumerate(self.pending):
-            params.update(
-                {
-                    f"at{i}": p.at,
-                    f"d{i}": p.hall_day,
-                    f"kd{i}": p.kind,
-                    f"a{i}": p.actor,
-                    f"t{i}": p.ticket_id,
-                    f"w{i}": p.window,
-                    f"j{i}": json.dumps(p.data),
-                }
-            )
-        seqs = self.conn.execute(_pg_insert_events(len(self.pending)), params).scalars().all()
-        return sorted(int(s) for s in seqs)
+        in VALUES order. The statement and the COMMIT go to the server together (psycopg's
+        pipeline mode), so the lock is held only while the server runs the two: a worker
+        thread that loses the CPU (or the GIL) after the insert cannot make every other
+        writer wait for it. The NOTIFY is delivered at commit; its payload is the newest seq
+        and the store's origin, so the committing process's hub, which its store tells
+        directly, and a hub that has published that far already need not read the log.
+
+        SQLAlchemy's own commit then finds the connection idle and sends nothing. Without
+        events there is nothing to lock: SQLAlchemy commits as usual."""
+        if not self.pending:
+            return
+        params: list[Any] = [EVENT_LOCK_KEY]
+        for p in self.pending:
+            params += [p.at, p.hall_day, p.kind, p.actor, p.ticket_id, p.window, json.dumps(p.data)]
+        params += [NOTIFY_CHANNEL, self.origin]
+        raw: Any = self.conn.connection.driver_connection  # a psycopg Connection
+        with raw.pipeline():
+            cursor = raw.execute(_pg_insert_events(len(self.pending)), params)
+            raw.execute("COMMIT")
+        self._record(sorted(int(row[0]) for row in cursor.fetchall()))
 
     def _insert_sqlite(self) -> list[int]:
         rows = [
@@ -228,7 +234,10 @@ class Store:
             try:
                 with conn.begin():
                     yield tx
-                    tx._flush()
+                    if tx.postgres:
+                        tx._commit_pg()
+                    else:
+                        tx._flush()
             finally:
                 self._local.tx = None
         if tx.committed:
