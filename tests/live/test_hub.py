@@ -248,3 +248,34 @@ def test_a_gap_nobody_fills_is_read_from_the_log_after_the_grace(
         started = time.monotonic()
         assert drain(sub, until=ours[0].seq, timeout=5) == [theirs[0].seq, ours[0].seq]
         assert time.monotonic() - started < 2
+
+
+def test_a_burst_of_wake_ups_costs_one_loop_callback() -> None:
+    """GIVEN ten subscriptions of one loop WHEN a commit wakes them all from a worker thread
+    THEN the loop is called into once, and every one of them is set."""
+    import asyncio
+
+    from center.live.feed import LoopWaker
+
+    class FakeLoop:
+        def __init__(self) -> None:
+            self.scheduled: list[Callable[[], None]] = []
+
+        def call_soon_threadsafe(self, callback: Callable[[], None]) -> None:
+            self.scheduled.append(callback)
+
+    loop = FakeLoop()
+    waker = LoopWaker(loop)  # type: ignore[arg-type]
+    readies = [asyncio.Event() for _ in range(10)]
+    worker = threading.Thread(target=lambda: [waker.wake(r) for r in readies])
+    worker.start()
+    worker.join()
+    assert len(loop.scheduled) == 1
+    assert not any(r.is_set() for r in readies)
+    loop.scheduled[0]()
+    assert all(r.is_set() for r in readies)
+    late = asyncio.Event()
+    waker.wake(late)  # after the burst was delivered: a new callback
+    assert len(loop.scheduled) == 2
+    loop.scheduled[1]()
+    assert late.is_set()
