@@ -34,12 +34,15 @@ def make_engine(url: str, *, pool_size: int = 20) -> Engine:
         )
     # No pre-ping: it costs a round trip per transaction. A connection the server dropped
     # fails once, SQLAlchemy then invalidates the pool, and the next checkout reconnects.
+    # Sessions in UTC: timestamps read through psycopg directly (center.engine.pgraw) are
+    # then the same UTC datetimes SQLAlchemy's UTCDateTime gives.
     return create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size * 2,
         pool_recycle=3600,
         hide_parameters=True,
+        connect_args={"options": "-c TimeZone=UTC"},
     )
 
 

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from sqlalchemy import Row, TextualSelect, insert, select, text, update
 
 from center.db.tables import calls, tickets
-from center.engine import sql
+from center.engine import pgraw, sql
 from center.engine.context import Context
 from center.engine.states import (
     EvaluationStatus,
@@ -99,7 +99,8 @@ class CallDesk:
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self._heads_sql: dict[tuple[int, bool], TextualSelect] = {}
+        self._heads_pg: dict[int, str] = {}
+        self._heads_sqlite: dict[int, TextualSelect] = {}
 
     # --- shared steps -------------------------------------------------------------------
 
@@ -181,16 +182,22 @@ class CallDesk:
                 tx, win, heads[choice.candidate.ticket_id], now, day, "call", choice.streak
             )
 
-    def _heads(self, tx: Tx, cfg: Window, day: dt.date) -> list[Row[Any]]:
-        """The head of every lane the window may call from, in one statement."""
-        stmt = self._heads_sql.get((cfg.number, tx.postgres))
-        if stmt is None:
-            # Typed columns: the rows come back as tickets rows (aware datetimes and all),
-            # so the chosen one needs no second read.
-            stmt = text(_heads_sql(cfg, tx.postgres)).columns(*tickets.c)
-            self._heads_sql[(cfg.number, tx.postgres)] = stmt
+    def _heads(self, tx: Tx, cfg: Window, day: dt.date) -> list[Any]:
+        """The head of every lane the window may call from, in one statement.
+
+        The rows are whole tickets rows (aware datetimes and all), so the chosen one needs
+        no second read."""
         params: dict[str, Any] = {"day": day, "window": cfg.number}
         params.update({f"s{i}": code for i, code in enumerate(cfg.services)})
+        if tx.postgres:
+            query = self._heads_pg.get(cfg.number)
+            if query is None:
+                query = self._heads_pg[cfg.number] = _heads_sql(cfg, postgres=True)
+            return pgraw.fetch_all(tx, query, params)
+        stmt = self._heads_sqlite.get(cfg.number)
+        if stmt is None:  # typed columns: SQLite's text timestamps come back as datetimes
+            stmt = text(_heads_sql(cfg, postgres=False)).columns(*tickets.c)
+            self._heads_sqlite[cfg.number] = stmt
         return list(tx.conn.execute(stmt, params).all())
 
     def _assign(
@@ -208,7 +215,8 @@ class CallDesk:
         # A ticket called from the direct lane goes back to its own lane if it re-enters a queue.
         new_lane = base_lane(t).value if lane is Lane.DIRECT else t.lane
         if tx.postgres:
-            tx.conn.execute(
+            pgraw.execute(
+                tx,
                 sql.CALL_WRITES_PG,
                 {
                     "tid": ticket_id,
@@ -499,7 +507,8 @@ class CallDesk:
                     "staff": win.staff,
                     "expires": now + timeout,
                 }
-                t = tx.conn.execute(sql.FINISH_WRITES_PG, params).one()
+                t = pgraw.fetch_one(tx, sql.FINISH_WRITES_PG, params)
+                assert t is not None  # the window's current ticket exists (foreign key)
                 eval_id = t.eval_id
             else:
                 win, t = self._serving(tx, number)

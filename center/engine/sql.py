@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from center.db.tables import calls, evaluations, number_counters, sessions, tickets, windows
@@ -75,8 +75,7 @@ INVITE_ONCE_SQLITE = _invite_once(sqlite.insert)
 # PostgreSQL only: several writes in one round trip (data-modifying CTEs). On a shared
 # 2-core machine each round trip costs more client time than the SQL itself; SQLite, in
 # process, runs the same writes as separate statements.
-CALL_WRITES_PG = text(
-    """
+CALL_WRITES_PG = """
     WITH t AS (
         UPDATE tickets SET state = 'called', "window" = :w, staff = :staff, called_at = :now,
             first_called_at = COALESCE(first_called_at, :now), target_window = NULL, lane = :lane
@@ -86,11 +85,9 @@ CALL_WRITES_PG = text(
     INSERT INTO sessions (ticket_id, hall_day, service, "window", staff, started_at)
     VALUES (:tid, :day, :service, :w, :staff, :now)
     """
-)
 # Finish the window's current ticket: it is read from the UPDATE's RETURNING, not before.
 # eval_id is NULL when the ticket was invited to rate already (before finishing).
-FINISH_WRITES_PG = text(
-    """
+FINISH_WRITES_PG = """
     WITH t AS (UPDATE tickets SET state = 'done', ended_at = :now WHERE id = :tid
         RETURNING id, hall_day, service, display, called_at),
     s AS (UPDATE sessions SET ended_at = :now, outcome = 'done' WHERE ticket_id = :tid AND ended_at IS NULL),
@@ -100,13 +97,11 @@ FINISH_WRITES_PG = text(
         ON CONFLICT (ticket_id) DO NOTHING RETURNING id)
     SELECT t.id, t.hall_day, t.service, t.display, t.called_at, (SELECT id FROM e) AS eval_id FROM t
     """
-)
 # Take the service's next number, insert the ticket and count the people ahead, at once.
 # The statement does not see its own insert, so "queue_key <= :key" counts exactly the
 # waiting tickets ahead: equal keys were issued earlier. A number past the day's capacity
 # is refused by the caller, which rolls the whole statement back.
-ISSUE_PG = text(
-    """
+ISSUE_PG = """
     WITH n AS (
         INSERT INTO number_counters (hall_day, service, last_number) VALUES (:day, :service, 1)
         ON CONFLICT (hall_day, service) DO UPDATE SET last_number = number_counters.last_number + 1
@@ -125,4 +120,3 @@ ISSUE_PG = text(
             AND w.service = :service AND w.lane <> 'direct' AND w.queue_key <= :key) AS ahead
     FROM t
     """
-)

@@ -21,9 +21,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, bindparam, insert, select, text
+from sqlalchemy import Connection, Engine, bindparam, insert, select, text
 
 from center.db.tables import events, windows
+from center.engine import pgraw
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,7 @@ def _pg_insert_events(n: int) -> str:
 WINDOW_FOR_UPDATE = (
     select(windows).where(windows.c.number == bindparam("w_number")).with_for_update()
 )
+WINDOW_FOR_UPDATE_PG = "SELECT * FROM windows WHERE number = :w_number FOR UPDATE"
 _INSERT_EVENTS = insert(events).returning(events.c.seq, sort_by_parameter_order=True)
 EVENT_LOCK_KEY = 0x68616C6C  # "hall": the advisory lock that orders event sequence numbers
 NOTIFY_CHANNEL = "hallq_events"  # NOTIFY'd with the newest seq at commit (center.live.pg)
@@ -91,9 +93,9 @@ class Tx:
     """The committing store's id, sent with the NOTIFY (see ``Store.origin``)."""
     pending: list[_Pending] = field(default_factory=list)
     committed: list[Event] = field(default_factory=list)
-    _prelocked: dict[int, Row[Any]] = field(default_factory=dict)
+    _prelocked: dict[int, Any] = field(default_factory=dict)
 
-    def lock_window(self, number: int) -> Row[Any] | None:
+    def lock_window(self, number: int) -> Any:
         """Window ``number``'s row, locked for the rest of the transaction (``FOR UPDATE`` on
         PostgreSQL), or None if there is no such row.
 
@@ -102,14 +104,19 @@ class Tx:
         again would only cost a round trip."""
         row = self._prelocked.pop(number, None)
         if row is None:
-            row = self.conn.execute(WINDOW_FOR_UPDATE, {"w_number": number}).first()
+            row = self._read_window(number)
         return row
 
-    def prelock_window(self, number: int) -> Row[Any] | None:
+    def _read_window(self, number: int) -> Any:
+        if self.postgres:  # often a transaction's first statement: see center.engine.pgraw
+            return pgraw.fetch_one(self, WINDOW_FOR_UPDATE_PG, {"w_number": number})
+        return self.conn.execute(WINDOW_FOR_UPDATE, {"w_number": number}).first()
+
+    def prelock_window(self, number: int) -> Any:
         """Lock and read window ``number`` now (a caller's check before an engine action);
         the action's own ``lock_window`` then takes this row instead of reading it again."""
         self._prelocked.pop(number, None)
-        row = self.conn.execute(WINDOW_FOR_UPDATE, {"w_number": number}).first()
+        row = self._read_window(number)
         if row is not None:
             self._prelocked[number] = row
         return row

@@ -14,7 +14,7 @@ from sqlalchemy import func, insert, select, update
 
 from center.clock import to_ms
 from center.db.tables import appointments, sessions, tickets, windows
-from center.engine import sql
+from center.engine import pgraw, sql
 from center.engine.context import Context, PersonInput
 from center.engine.states import AppointmentStatus, Lane, SessionOutcome, TicketState, WindowStatus
 from center.engine.store import Event, Tx
@@ -230,7 +230,8 @@ class TicketDesk:
             "appointment_id": appointment_id,
             "now": now,
         }
-        row = tx.conn.execute(sql.ISSUE_PG, params).one()
+        row = pgraw.fetch_one(tx, sql.ISSUE_PG, params)
+        assert row is not None  # the statement inserts one ticket or fails
         if row.number > capacity(svc.number_digits, svc.daily_max):
             raise LimitReached(
                 f"service {svc.code} has issued all of today's numbers", zh="今日号已取完"

@@ -4,35 +4,32 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
+import pytest
 
 from center.engine.center import Center
-
-
-def _count_statements(center: Center) -> list[str]:
-    seen: list[str] = []
-
-    def count(*args: Any) -> None:
-        seen.append(args[2])
-
-    event.listen(center.store.engine, "before_cursor_execute", count)
-    return seen
+from center.engine.store import Tx
 
 
 def test_the_first_lock_after_a_prelock_reads_nothing_and_the_next_reads_again(
-    center: Center,
+    center: Center, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     center.posts.login(1, "1001")
-    seen = _count_statements(center)
+    reads: list[int] = []
+    read = Tx._read_window
+
+    def counting(tx: Tx, number: int) -> Any:
+        reads.append(number)
+        return read(tx, number)
+
+    monkeypatch.setattr(Tx, "_read_window", counting)
     with center.store.write() as tx:
-        before = len(seen)
         checked = tx.prelock_window(1)
-        assert len(seen) == before + 1
+        assert reads == [1]
         assert checked is not None and checked.staff == "1001"
         assert tx.lock_window(1) is checked
-        assert len(seen) == before + 1  # taken, not read
+        assert reads == [1]  # taken, not read
         again = tx.lock_window(1)
-        assert len(seen) == before + 2  # read afresh: the action may have changed it
+        assert reads == [1, 1]  # read afresh: the action may have changed it
         assert again is not None and again.number == 1
 
 

@@ -1,0 +1,55 @@
+"""``center.engine.pgraw``: the hot statements through psycopg, in the same transaction."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import text
+
+from center.db.connect import make_engine, upgrade
+from center.engine import pgraw
+from center.engine.store import Store
+
+
+def test_named_parameters_become_psycopg_ones_and_casts_stay() -> None:
+    sql = "SELECT :a::text, CAST(:b AS int), x::date, '50%' FROM t WHERE y = :y_1"
+    assert pgraw.psycopg_sql(sql) == (
+        "SELECT %(a)s::text, CAST(%(b)s AS int), x::date, '50%%' FROM t WHERE y = %(y_1)s"
+    )
+
+
+@pytest.mark.postgres
+def test_a_raw_first_statement_belongs_to_the_transaction_and_rolls_back_with_it(
+    pg_url: str,
+) -> None:
+    engine = make_engine(pg_url, pool_size=2)
+    upgrade(engine)
+    store = Store(engine)
+    try:
+        with store.write() as tx:
+            pgraw.execute(
+                tx, "INSERT INTO windows (number, status) VALUES (:n, 'closed')", {"n": 7}
+            )
+            row = pgraw.fetch_one(tx, "SELECT * FROM windows WHERE number = :n", {"n": 7})
+            assert row is not None and row.number == 7 and row.status == "closed"
+        with pytest.raises(RuntimeError), store.write() as tx:
+            pgraw.execute(tx, "UPDATE windows SET status = 'open' WHERE number = :n", {"n": 7})
+            raise RuntimeError("the action fails after its first statement")
+        with store.read() as conn:
+            assert conn.execute(text("SELECT status FROM windows WHERE number = 7")).scalar() == (
+                "closed"
+            )
+            assert conn.execute(text("SHOW TimeZone")).scalar() == "UTC"
+        with store.write() as tx:
+            stamp = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+            pgraw.execute(
+                tx,
+                "UPDATE windows SET status_since = :at WHERE number = :n",
+                {"at": stamp, "n": 7},
+            )
+            row = pgraw.fetch_one(tx, "SELECT status_since FROM windows WHERE number = 7", {})
+        assert row is not None and row.status_since == stamp
+        assert row.status_since.utcoffset() == dt.timedelta(0)  # read back in UTC
+    finally:
+        engine.dispose()
