@@ -215,7 +215,7 @@ class CallDesk:
         # A ticket called from the direct lane goes back to its own lane if it re-enters a queue.
         new_lane = base_lane(t).value if lane is Lane.DIRECT else t.lane
         if tx.postgres:
-            pgraw.execute(
+            pgraw.defer(  # sent with the events and the COMMIT
                 tx,
                 sql.CALL_WRITES_PG,
                 {

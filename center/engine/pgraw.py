@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -41,12 +41,48 @@ def _run(tx: Tx, sql: str, params: Mapping[str, Any]) -> Any:
 
     raw: Any = tx.conn.connection.driver_connection  # a psycopg Connection
     cursor = raw.cursor(row_factory=namedtuple_row)
-    if raw.info.transaction_status == pq.TransactionStatus.IDLE:
-        with raw.pipeline():  # the BEGIN goes with the statement
+    if tx.deferred or raw.info.transaction_status == pq.TransactionStatus.IDLE:
+        with raw.pipeline():  # the BEGIN and the deferred writes go with the statement
+            _send_deferred(tx, raw)
             cursor.execute(psycopg_sql(sql), params)
     else:
         cursor.execute(psycopg_sql(sql), params)
     return cursor
+
+
+def _send_deferred(tx: Tx, raw: Any) -> None:
+    deferred, tx.deferred = tx.deferred, []
+    for query, params in deferred:
+        raw.execute(query, params)
+
+
+def defer(tx: Tx, sql: str, params: Mapping[str, Any]) -> None:
+    """Run ``sql`` in ``tx`` for its effect, with the transaction's next statement.
+
+    A write whose result nothing reads need not cost a round trip of its own: it is sent in
+    one pipeline with whatever ``tx`` runs next, in order — the next statement here, one
+    through SQLAlchemy (``flush_deferred`` runs first), or the events and the COMMIT. An
+    error in it fails the transaction then, which rolls back as a whole."""
+    tx.deferred.append((psycopg_sql(sql), params))
+
+
+def flush_deferred(tx: Tx) -> None:
+    """Send ``tx``'s deferred writes now (before a statement that must see them)."""
+    if tx.deferred:
+        raw: Any = tx.conn.connection.driver_connection
+        with raw.pipeline():
+            _send_deferred(tx, raw)
+
+
+def send_with_commit(tx: Tx, sql: str, params: Sequence[Any]) -> list[Any]:
+    """The deferred writes, then ``sql`` (psycopg placeholders), then COMMIT, in one round
+    trip; the rows ``sql`` returned."""
+    raw: Any = tx.conn.connection.driver_connection
+    with raw.pipeline():
+        _send_deferred(tx, raw)
+        cursor = raw.execute(sql, params)
+        raw.execute("COMMIT")
+    return list(cursor.fetchall())
 
 
 def fetch_all(tx: Tx, sql: str, params: Mapping[str, Any]) -> list[Any]:

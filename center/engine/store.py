@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, select, text
+from sqlalchemy import Connection, Engine, bindparam, event, insert, select, text
 
 from center.db.tables import events, windows
 from center.engine import pgraw
@@ -94,6 +94,8 @@ class Tx:
     pending: list[_Pending] = field(default_factory=list)
     committed: list[Event] = field(default_factory=list)
     _prelocked: dict[int, Any] = field(default_factory=dict)
+    deferred: list[tuple[str, Any]] = field(default_factory=list)
+    """PostgreSQL writes waiting to go with the next statement (``pgraw.defer``)."""
 
     def lock_window(self, number: int) -> Any:
         """Window ``number``'s row, locked for the rest of the transaction (``FOR UPDATE`` on
@@ -167,16 +169,14 @@ class Tx:
         SQLAlchemy's own commit then finds the connection idle and sends nothing. Without
         events there is nothing to lock: SQLAlchemy commits as usual."""
         if not self.pending:
+            pgraw.flush_deferred(self)
             return
         params: list[Any] = [EVENT_LOCK_KEY]
         for p in self.pending:
             params += [p.at, p.hall_day, p.kind, p.actor, p.ticket_id, p.window, json.dumps(p.data)]
         params += [NOTIFY_CHANNEL, self.origin]
-        raw: Any = self.conn.connection.driver_connection  # a psycopg Connection
-        with raw.pipeline():
-            cursor = raw.execute(_pg_insert_events(len(self.pending)), params)
-            raw.execute("COMMIT")
-        self._record(sorted(int(row[0]) for row in cursor.fetchall()))
+        rows = pgraw.send_with_commit(self, _pg_insert_events(len(self.pending)), params)
+        self._record(sorted(int(row[0]) for row in rows))
 
     def _insert_sqlite(self) -> list[int]:
         rows = [
@@ -210,6 +210,14 @@ class Store:
         self.origin = secrets.token_hex(6)
         """Names this store in its NOTIFY payloads (``center.live.pg``): a hub ignores those
         of its own store, whose commits reach it through ``subscribe``."""
+        if self.postgres:
+            event.listen(engine, "before_cursor_execute", self._before_statement)
+
+    def _before_statement(self, conn: Connection, *_: Any) -> None:
+        """Deferred writes go before any statement SQLAlchemy runs in their transaction."""
+        tx: Tx | None = getattr(self._local, "tx", None)
+        if tx is not None and tx.deferred and tx.conn is conn:
+            pgraw.flush_deferred(tx)
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call ``listener`` with each transaction's events after it commits; returns an unsubscribe."""
