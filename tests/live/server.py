@@ -30,6 +30,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from center.api import events
+from center.cli_center import freeze_startup_objects
 from center.clock import UTC, Clock, ManualClock
 from center.engine.center import Center
 from config.schema import HallConfig
@@ -168,6 +169,7 @@ def main() -> None:
     center = Center.open(cfg, args.database, clock=clock, migrate=False)
     try:
         app = build_app(center, args.poll, args.threads)
+        freeze_startup_objects()  # as hallq center does
         config = uvicorn.Config(app, log_level=args.log_level, lifespan="on", access_log=False)
         uvicorn.Server(config).run(sockets=[socket.socket(fileno=args.fd)])
     finally:
