@@ -55,7 +55,10 @@ def idempotent(
     action: Callable[[], BaseModel],
     status: int = 200,
 ) -> JSONResponse:
-    """Run ``action`` once per idempotency ``key`` of ``who``, fingerprinting the request."""
+    """Run ``action`` once per idempotency ``key`` of ``who``, fingerprinting the request
+    (only when there is a key: without one there is nothing to compare it with)."""
+    if key is None:
+        return JSONResponse(action().model_dump(mode="json"), status_code=status)
     print_ = fingerprint(request, body, hall.fingerprint_key)
     return run_once(hall.center.store, who, key, print_, action, status)
 
