@@ -295,7 +295,11 @@ async def run_load(
             target=displays_process, args=(list(ports), tokens["display"], child), daemon=True
         )
         shown.start()
-        await asyncio.get_running_loop().run_in_executor(None, parent.recv)  # "ready"
+        loop = asyncio.get_running_loop()
+        if not await loop.run_in_executor(None, parent.poll, 60.0):  # "ready"
+            shown.kill()
+            raise SystemExit("the displays did not subscribe within 60 s")
+        parent.recv()
         cpu.extra = [shown.pid or 0]
         clients = windows + len(tokens["kiosk"])
         interval = clients / args.rate if args.rate else 0.0
@@ -329,7 +333,10 @@ async def run_load(
         res.stop.set()
         await asyncio.gather(*running, return_exceptions=True)
         parent.send("stop")
-        res.arrivals = await asyncio.get_running_loop().run_in_executor(None, parent.recv)
+        if not await loop.run_in_executor(None, parent.poll, 60.0):
+            shown.kill()
+            raise SystemExit("the displays process did not report its arrivals within 60 s")
+        res.arrivals = parent.recv()
         shown.join(10)
         return res, elapsed
     finally:
