@@ -57,9 +57,7 @@ def idempotent(
 ) -> JSONResponse:
     """Run ``action`` once per idempotency ``key`` of ``who``, fingerprinting the request
     (only when there is a key: without one there is nothing to compare it with)."""
-    if key is None:
-        return JSONResponse(action().model_dump(mode="json"), status_code=status)
-    print_ = fingerprint(request, body, hall.fingerprint_key)
+    print_ = "" if key is None else fingerprint(request, body, hall.fingerprint_key)
     return run_once(hall.center.store, who, key, print_, action, status)
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from center.live.hub import EventHub
 from center.live.pg import APPLICATION_NAME
 from tests.live.conftest import commit, open_store
-from tests.live.test_hub import drain
+from tests.live.test_hub import _counting_reads, drain
 
 pytestmark = pytest.mark.postgres
 
@@ -83,21 +83,13 @@ def test_a_hub_that_published_the_notified_seq_does_not_read_the_log(pg_url: str
         with EventHub(store, poll_seconds=60).start() as hub:
             assert hub._listener is not None and hub._listener.connected.wait(5)
             time.sleep(0.3)  # the listener's first "look anyway" has been handled
-            reads = 0
-            original = store.events_after
-
-            def counting(seq: int, limit: int = 1000) -> list:  # type: ignore[type-arg]
-                nonlocal reads
-                reads += 1
-                return original(seq, limit)
-
-            store.events_after = counting  # type: ignore[method-assign]
+            reads = _counting_reads(store)
             mine = [commit(store)[0].seq for _ in range(20)]
             deadline = time.monotonic() + 2
             while hub.head < mine[-1] and time.monotonic() < deadline:
                 time.sleep(0.01)
             time.sleep(0.3)  # every notification has been heard
             assert hub.head == mine[-1]
-            assert reads == 0
+            assert reads == []
     finally:
         store.engine.dispose()
