@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from center.api.deps import HallDep, get_principal
+from center.api.deps import HallDep, get_principal, on_hall
 from center.api.errors import ERROR_RESPONSES, ErrorOut, error_response
 from center.api.views import HallStatusOut, HealthOut, MeOut
 from center.auth.roles import Principal
@@ -33,6 +33,7 @@ def health(hall: HallDep) -> HealthOut | JSONResponse:
 
 
 @router.get("/status", response_model=HallStatusOut, responses=ERROR_RESPONSES)
+@on_hall
 def hall_status(hall: HallDep, _who: Caller) -> HallStatusOut:
     """Queues per service (waiting, estimated wait, open windows) and every window's state."""
     return HallStatusOut.of(hall.center.status.hall())

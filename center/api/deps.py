@@ -7,9 +7,10 @@ or a staff session token (``hqs_…``). A missing, unknown, revoked or expired t
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -22,10 +23,13 @@ from center.auth.errors import Unauthenticated
 from center.auth.roles import Principal, Role
 from center.auth.staff import StaffAuth
 from center.auth.tokens import DEVICE_PREFIX, plausible
+from center.db.green import GreenRunner
 from center.engine.center import Center
 from center.engine.leases import LeaseDesk
 from center.engine.reports import DeviceReports
 from center.errors import Forbidden
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -42,6 +46,8 @@ class Hall:
     """Keys the request fingerprints of idempotent calls (bodies can hold ID numbers)."""
     principals: PrincipalCache
     """Tokens checked in the last few seconds (see ``center.auth.cache``)."""
+    green: GreenRunner | None = None
+    """On PostgreSQL: runs database endpoints on the event loop (``center.db.green``)."""
 
     @classmethod
     def build(cls, center: Center, settings: ApiSettings) -> Hall:
@@ -62,7 +68,15 @@ class Hall:
             DeviceReports(ctx),
             ctx.pii.derive_key("idempotency") if ctx.pii else None,
             cache,
+            GreenRunner(settings.green_slots) if center.store.postgres else None,
         )
+
+    async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run the blocking database function ``fn``: as a greenlet on the event loop on
+        PostgreSQL, on a worker thread on SQLite (whose driver cannot yield)."""
+        if self.green is not None:
+            return await self.green.run(fn, *args, **kwargs)
+        return await run_in_threadpool(fn, *args, **kwargs)
 
     def cached(self, token: str) -> Principal | None:
         """The caller presenting ``token`` if checked within the cache's time and, for a
@@ -169,3 +183,16 @@ IdempotencyKey = Annotated[
         "key gets the first reply and records nothing twice.",
     ),
 ]
+
+
+def on_hall(endpoint: Callable[..., T]) -> Callable[..., Awaitable[T]]:
+    """Make the blocking endpoint ``endpoint`` (it takes ``hall: HallDep``) run through
+    :meth:`Hall.run` instead of FastAPI's worker threads; its signature, and so its
+    parameters and OpenAPI entry, stay as they are."""
+
+    @functools.wraps(endpoint)
+    async def run(*args: Any, **kwargs: Any) -> T:
+        hall: Hall = kwargs["hall"]
+        return await hall.run(endpoint, *args, **kwargs)
+
+    return run

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from center.api.deps import HallDep, IdempotencyKey, require
+from center.api.deps import HallDep, IdempotencyKey, on_hall, require
 from center.api.errors import ERROR_RESPONSES
 from center.api.idempotency import idempotent
 from center.api.schemas import DeviceReportIn
@@ -26,6 +26,7 @@ AnyDevice = Annotated[
 
 
 @router.post("/heartbeat", response_model=OkOut)
+@on_hall
 def heartbeat(hall: HallDep, who: AnyDevice) -> OkOut:
     """The device is alive (updates when it was last seen)."""
     hall.reports.heartbeat(who.name)
@@ -48,6 +49,7 @@ def _report(
 
 
 @router.post("/fault", response_model=OkOut, status_code=201)
+@on_hall
 def fault(
     body: DeviceReportIn,
     request: Request,
@@ -60,6 +62,7 @@ def fault(
 
 
 @router.post("/recovery", response_model=OkOut, status_code=201)
+@on_hall
 def recovery(
     body: DeviceReportIn,
     request: Request,

@@ -10,7 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from center.api import queries
-from center.api.deps import HallDep, require
+from center.api.deps import HallDep, on_hall, require
 from center.api.errors import ERROR_RESPONSES
 from center.api.views import DisplayCallOut, RecentCallOut, WindowStateOut
 from center.auth.roles import Principal, Role
@@ -20,12 +20,14 @@ Viewer = Annotated[Principal, Depends(require(Role.DISPLAY, Role.SUPERVISOR, Rol
 
 
 @router.get("/calls", response_model=list[DisplayCallOut])
+@on_hall
 def current_calls(hall: HallDep, _who: Viewer) -> list[DisplayCallOut]:
     """Per window: the ticket it serves now, or why it is not serving."""
     return [DisplayCallOut(**row) for row in queries.current_calls(hall.center)]
 
 
 @router.get("/recent", response_model=list[RecentCallOut])
+@on_hall
 def recent_calls(
     hall: HallDep,
     _who: Viewer,
@@ -36,6 +38,7 @@ def recent_calls(
 
 
 @router.get("/windows", response_model=list[WindowStateOut])
+@on_hall
 def window_states(hall: HallDep, _who: Viewer) -> list[WindowStateOut]:
     """Every window's state: open, paused (with the reason) or closed, and who is on duty."""
     status = hall.center.status.hall()

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
-from center.api.deps import HallDep, IdempotencyKey, require
+from center.api.deps import HallDep, IdempotencyKey, on_hall, require
 from center.api.errors import ERROR_RESPONSES
 from center.api.idempotency import idempotent
 from center.api.rating_links import Links
@@ -68,6 +68,7 @@ def _check_priority_class(hall: HallDep, priority_class: str | None) -> None:
 
 
 @router.post("/tickets", response_model=TicketOut, status_code=201)
+@on_hall
 def issue_ticket(
     body: IssueTicketIn,
     request: Request,
@@ -94,6 +95,7 @@ def issue_ticket(
 
 
 @router.post("/check-in", response_model=TicketOut, status_code=201)
+@on_hall
 def check_in(
     body: CheckInIn,
     request: Request,
@@ -112,6 +114,7 @@ def check_in(
 
 
 @router.post("/check-in/person", response_model=TicketOut, status_code=201)
+@on_hall
 def check_in_person(
     body: CheckInPersonIn,
     request: Request,
@@ -136,6 +139,7 @@ def check_in_person(
 
 
 @router.post("/leases", response_model=LeaseOut, status_code=201)
+@on_hall
 def take_lease(
     body: LeaseIn,
     request: Request,
@@ -163,6 +167,7 @@ def take_lease(
 
 
 @router.post("/leases/sync", response_model=SyncOut)
+@on_hall
 def sync_offline_tickets(
     body: SyncIn,
     request: Request,

@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import Row, select
 
-from center.api.deps import Hall, HallDep, IdempotencyKey, require
+from center.api.deps import Hall, HallDep, IdempotencyKey, on_hall, require
 from center.api.errors import ERROR_RESPONSES, ErrorOut
 from center.api.idempotency import idempotent
 from center.api.kiosk import person_input
@@ -88,6 +88,7 @@ def _window_row(tx: Tx, window: int) -> Row[Any] | None:
 
 
 @router.post("/logout", response_model=OkOut)
+@on_hall
 def logout(hall: HallDep, who: StaffCaller) -> OkOut:
     """Close the session's window (refused while serving a ticket) and end the session."""
     with hall.center.store.write() as tx:
@@ -140,6 +141,7 @@ def _act(
 
 
 @router.post("/call-next", response_model=CallNextOut)
+@on_hall
 def call_next(
     request: Request, hall: HallDep, who: StaffCaller, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -153,6 +155,7 @@ def call_next(
 
 
 @router.post("/call-number", response_model=CalledOut)
+@on_hall
 def call_number(
     body: CallNumberIn,
     request: Request,
@@ -169,6 +172,7 @@ def call_number(
 
 
 @router.post("/recall", response_model=CalledOut)
+@on_hall
 def recall(
     request: Request, hall: HallDep, who: StaffCaller, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -184,6 +188,7 @@ def recall(
 
 
 @router.post("/skip", response_model=NumberOut)
+@on_hall
 def skip(
     request: Request, hall: HallDep, who: StaffCaller, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -199,6 +204,7 @@ def skip(
 
 
 @router.post("/requeue", response_model=OkOut)
+@on_hall
 def requeue(
     body: CallNumberIn,
     request: Request,
@@ -216,6 +222,7 @@ def requeue(
 
 
 @router.post("/transfer", response_model=OkOut)
+@on_hall
 def transfer(
     body: TransferIn,
     request: Request,
@@ -235,6 +242,7 @@ def transfer(
 
 
 @router.post("/pause", response_model=OkOut)
+@on_hall
 def pause(
     body: PauseIn,
     request: Request,
@@ -252,6 +260,7 @@ def pause(
 
 
 @router.post("/resume", response_model=OkOut)
+@on_hall
 def resume(
     request: Request, hall: HallDep, who: StaffCaller, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -265,6 +274,7 @@ def resume(
 
 
 @router.post("/finish", response_model=FinishOut)
+@on_hall
 def finish(
     request: Request, hall: HallDep, who: StaffCaller, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -280,6 +290,7 @@ def finish(
 
 
 @router.post("/invite-evaluation", response_model=InviteOut)
+@on_hall
 def invite_evaluation(
     request: Request, hall: HallDep, who: StaffCaller, idempotency_key: IdempotencyKey = None
 ) -> JSONResponse:
@@ -295,6 +306,7 @@ def invite_evaluation(
 
 
 @router.post("/cases", response_model=CaseOut, status_code=201)
+@on_hall
 def register_case(
     body: CaseIn,
     request: Request,

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
 
-from center.api.deps import Hall, HallDep, IdempotencyKey, require
+from center.api.deps import Hall, HallDep, IdempotencyKey, on_hall, require
 from center.api.errors import ERROR_RESPONSES
 from center.api.idempotency import idempotent
 from center.api.schemas import KeyIn, RatingIn
@@ -37,6 +37,7 @@ def _own_window(who: Principal, window: int) -> None:
 
 
 @router.post("/{window}/rating", response_model=RatedOut)
+@on_hall
 def rate(
     window: WindowPath,
     body: RatingIn,
@@ -55,6 +56,7 @@ def rate(
 
 
 @router.post("/{window}/keys", response_model=KeyOut)
+@on_hall
 def press_key(
     window: WindowPath,
     body: KeyIn,

@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
 
-def make_engine(url: str, *, pool_size: int = 20) -> Engine:
+def make_engine(url: str, *, pool_size: int = 32) -> Engine:
     """An engine for ``url`` with the settings hallq relies on."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -36,7 +36,7 @@ def make_engine(url: str, *, pool_size: int = 20) -> Engine:
     # fails once, SQLAlchemy then invalidates the pool, and the next checkout reconnects.
     # Sessions in UTC: timestamps read through psycopg directly (center.engine.pgraw) are
     # then the same UTC datetimes SQLAlchemy's UTCDateTime gives.
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size * 2,
@@ -44,6 +44,14 @@ def make_engine(url: str, *, pool_size: int = 20) -> Engine:
         hide_parameters=True,
         connect_args={"options": "-c TimeZone=UTC"},
     )
+
+    @event.listens_for(engine, "do_connect")
+    def _green_connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+        from center.db.green_psycopg import GreenConnection  # the postgres extra's
+
+        return GreenConnection.connect(*cargs, **cparams)
+
+    return engine
 
 
 def _sqlite_engine(url: str, database: str | None) -> Engine:

@@ -18,6 +18,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -206,7 +207,9 @@ class Store:
         self.postgres = engine.dialect.name == "postgresql"
         self._listeners: list[Listener] = []
         self._lock = threading.Lock()
-        self._local = threading.local()
+        # The open transaction of this request: a context variable, not a thread-local,
+        # because requests run as greenlets sharing the loop's thread (center.db.green).
+        self._current: ContextVar[Tx | None] = ContextVar(f"hallq_tx_{id(self)}", default=None)
         self.origin = secrets.token_hex(6)
         """Names this store in its NOTIFY payloads (``center.live.pg``): a hub ignores those
         of its own store, whose commits reach it through ``subscribe``."""
@@ -215,7 +218,7 @@ class Store:
 
     def _before_statement(self, conn: Connection, *_: Any) -> None:
         """Deferred writes go before any statement SQLAlchemy runs in their transaction."""
-        tx: Tx | None = getattr(self._local, "tx", None)
+        tx = self._current.get()
         if tx is not None and tx.deferred and tx.conn is conn:
             pgraw.flush_deferred(tx)
 
@@ -239,13 +242,13 @@ class Store:
         can make an engine action and its own records (an idempotent reply) one atomic unit:
         the outermost block commits, flushes the events and notifies listeners.
         """
-        outer: Tx | None = getattr(self._local, "tx", None)
+        outer = self._current.get()
         if outer is not None:
             yield outer
             return
         with self.engine.connect() as conn:
             tx = Tx(conn, self.postgres, self.origin)
-            self._local.tx = tx
+            token = self._current.set(tx)
             try:
                 with conn.begin():
                     yield tx
@@ -254,7 +257,7 @@ class Store:
                     else:
                         tx._flush()
             finally:
-                self._local.tx = None
+                self._current.reset(token)
         if tx.committed:
             self._notify(tx.committed)
 

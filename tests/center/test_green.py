@@ -1,0 +1,161 @@
+"""``center.db.green``: blocking engine code as greenlets on the event loop, on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import text
+
+from center.db.connect import make_engine, upgrade
+from center.db.green import GreenRunner
+from center.db.green_psycopg import GreenConnection
+from center.engine import pgraw
+from center.engine.store import Store, Tx
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def store(pg_url: str) -> Iterator[Store]:
+    engine = make_engine(pg_url, pool_size=4)
+    upgrade(engine)
+    store = Store(engine)
+    with store.write() as tx:
+        pgraw.execute(tx, "INSERT INTO windows (number, status) VALUES (1, 'closed')", {})
+    try:
+        yield store
+    finally:
+        engine.dispose()
+
+
+def test_a_database_wait_lets_the_loop_run_other_work(store: Store) -> None:
+    """GIVEN a greenlet whose statement takes 0.3 s in the server WHEN it runs THEN the loop
+    keeps running other tasks meanwhile (a blocking wait would stop them all)."""
+
+    def slow() -> int:
+        with store.read() as conn:
+            return int(conn.execute(text("SELECT 7 FROM pg_sleep(0.3)")).scalar_one())
+
+    async def main() -> tuple[int, int]:
+        ticks = 0
+        done = asyncio.Event()
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while not done.is_set():
+                ticks += 1
+                await asyncio.sleep(0.01)
+
+        task = asyncio.create_task(ticker())
+        result = await GreenRunner(4).run(slow)
+        done.set()
+        await task
+        return result, ticks
+
+    result, ticks = asyncio.run(main())
+    assert result == 7
+    assert ticks >= 10  # ~30 at 10 ms during 0.3 s; a blocked loop gives 1
+
+
+def test_a_greenlet_waiting_on_a_row_lock_lets_the_holder_finish(store: Store) -> None:
+    """GIVEN one greenlet holding window 1's row lock while it waits on the server, and a
+    second one asking for the same lock WHEN both run on one loop THEN the second waits for
+    the first's commit instead of blocking the loop (which would deadlock them both), and
+    sees its write."""
+    order: list[str] = []
+
+    def holder() -> None:
+        with store.write() as tx:
+            tx.prelock_window(1)
+            order.append("holder locked")
+            tx.conn.execute(text("SELECT pg_sleep(0.2)"))
+            pgraw.execute(tx, "UPDATE windows SET status = 'open' WHERE number = 1", {})
+            order.append("holder commits")
+
+    def waiter() -> str:
+        with store.write() as tx:
+            # A blocked loop would wait forever (the holder cannot run): fail instead.
+            tx.conn.execute(text("SET LOCAL lock_timeout = '5s'"))
+            row = tx.prelock_window(1)
+            order.append("waiter locked")
+            assert row is not None
+            return str(row.status)
+
+    async def main() -> str:
+        runner = GreenRunner(4)
+        first = asyncio.create_task(runner.run(holder))
+        while not order:  # the holder has its lock
+            await asyncio.sleep(0.005)
+        status = await asyncio.wait_for(runner.run(waiter), timeout=10)
+        await first
+        return status
+
+    assert asyncio.run(main()) == "open"
+    assert order == ["holder locked", "holder commits", "waiter locked"]
+
+
+def test_concurrent_greenlets_get_transactions_of_their_own(store: Store) -> None:
+    """GIVEN two greenlets on one thread, each in ``store.write()`` WHEN they interleave
+    THEN neither joins the other's transaction (the open one is per context, not per
+    thread), and one that fails rolls back alone."""
+    seen: dict[str, Tx] = {}
+
+    def writer(name: str, fail: bool) -> None:
+        with store.write() as tx:
+            seen[name] = tx
+            tx.conn.execute(text("SELECT pg_sleep(0.05)"))  # the other one runs meanwhile
+            with store.write() as inner:  # a nested block joins its own outer one
+                assert inner is tx
+            tx.emit("test.green", at=dt.datetime(2026, 11, 23, 1, tzinfo=dt.UTC),
+                    hall_day=dt.date(2026, 11, 23), actor=name)  # fmt: skip
+            if fail:
+                raise RuntimeError("this one fails")
+
+    async def main() -> list[BaseException | None]:
+        runner = GreenRunner(4)
+        results = await asyncio.gather(
+            runner.run(writer, "a", False), runner.run(writer, "b", True), return_exceptions=True
+        )
+        return list(results)  # type: ignore[arg-type]
+
+    results = asyncio.run(main())
+    assert results[0] is None and isinstance(results[1], RuntimeError)
+    assert seen["a"] is not seen["b"]
+    with store.read() as conn:
+        actors = conn.execute(text("SELECT actor FROM events WHERE kind = 'test.green'")).all()
+    assert [r.actor for r in actors] == ["a"]
+
+
+def test_at_most_slots_greenlets_run_at_once(store: Store) -> None:
+    """GIVEN a runner with 2 slots WHEN 6 slow calls arrive together THEN no more than 2
+    hold a connection at any time, and all 6 finish."""
+    running = 0
+    most = 0
+
+    def slow() -> None:
+        nonlocal running, most
+        running += 1
+        most = max(most, running)
+        try:
+            with store.read() as conn:
+                conn.execute(text("SELECT pg_sleep(0.05)"))
+        finally:
+            running -= 1
+
+    async def main() -> None:
+        runner = GreenRunner(2)
+        await asyncio.gather(*(runner.run(slow) for _ in range(6)))
+
+    asyncio.run(main())
+    assert most == 2 and running == 0
+
+
+def test_outside_a_greenlet_a_connection_waits_the_blocking_way(store: Store) -> None:
+    """The event hub's and the maintenance thread's reads use the same pool, not in a
+    greenlet: they block as before."""
+    with store.read() as conn:
+        assert isinstance(conn.connection.driver_connection, GreenConnection)
+        assert conn.execute(text("SELECT 1")).scalar_one() == 1
