@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from center.db.connect import make_engine, upgrade
 from center.db.green import GreenRunner
@@ -159,3 +160,28 @@ def test_outside_a_greenlet_a_connection_waits_the_blocking_way(store: Store) ->
     with store.read() as conn:
         assert isinstance(conn.connection.driver_connection, GreenConnection)
         assert conn.execute(text("SELECT 1")).scalar_one() == 1
+
+
+def test_a_failing_statement_raises_in_the_greenlet_and_the_connection_stays_usable(
+    store: Store,
+) -> None:
+    """GIVEN a statement the server refuses, run in a greenlet THEN its error reaches the
+    caller as from a blocking call, the transaction rolls back, and the pooled connections
+    keep working."""
+
+    def failing() -> None:
+        with store.write() as tx:
+            pgraw.execute(tx, "UPDATE windows SET status = 'open' WHERE number = 1", {})
+            tx.conn.execute(text("SELECT 1 / 0"))
+
+    def status() -> str:
+        with store.read() as conn:
+            return str(conn.execute(text("SELECT status FROM windows WHERE number = 1")).scalar())
+
+    async def main() -> str:
+        runner = GreenRunner(1)  # one slot: the next call gets the same connection back
+        with pytest.raises(DBAPIError, match="division by zero"):
+            await runner.run(failing)
+        return await runner.run(status)
+
+    assert asyncio.run(main()) == "closed"
