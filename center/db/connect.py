@@ -51,6 +51,12 @@ def make_engine(url: str, *, pool_size: int = 32) -> Engine:
 
         return GreenConnection.connect(*cargs, **cparams)
 
+    @event.listens_for(engine, "checkin")
+    def _green_checkin(dbapi_conn: Any, _record: Any) -> None:
+        release = getattr(dbapi_conn, "release", None)
+        if release is not None:  # a GreenConnection: the loop stops watching it
+            release()
+
     return engine
 
 

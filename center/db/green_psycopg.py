@@ -22,37 +22,84 @@ _READY_W = Ready.W
 
 
 class GreenConnection(Connection[Any]):
-    """A psycopg connection that, inside ``GreenRunner.run``, waits by yielding to the loop."""
+    """A psycopg connection that, inside ``GreenRunner.run``, waits by yielding to the loop.
+
+    While a greenlet has it checked out, its socket stays registered with the loop for
+    reading, rather than once per round trip: each registration costs system calls, and
+    those are dear on the test machine (a sandboxed VM). ``release`` (at check-in to the
+    pool, on the loop's thread) and ``close`` take it off again, so the loop never watches
+    a socket nobody waits on, or one that is closed. Data arriving when nobody waits (a
+    notice, the server closing) takes the registration off too; the next wait puts it back.
+    """
+
+    _watched_by: asyncio.AbstractEventLoop | None = None
+    _watched_fd = -1
+    _waiter: asyncio.Future[None] | None = None
 
     def wait(self, gen: Any, interval: float = _WAIT_INTERVAL, timeout: float | None = None) -> Any:
         if not in_greenlet():
             return super().wait(gen, interval, timeout)
         if timeout is not None:  # psycopg's own waits with a deadline (rare: cancels)
+            self.release()
             return await_only(
                 waiting.wait_async(gen, self.pgconn.socket, interval=interval, timeout=timeout)
             )
-        return await_only(wait_on_loop(gen, self.pgconn.socket))
+        return await_only(self._wait_on_loop(gen))
 
+    async def _wait_on_loop(self, gen: Any) -> Any:
+        """Drive psycopg's generator ``gen`` until it returns.
 
-async def wait_on_loop(gen: Any, fileno: int) -> Any:
-    """Drive psycopg's generator ``gen`` on socket ``fileno`` until it returns.
+        Where it asks to write, libpq's output buffer is flushed first: when that empties
+        it (nearly always) the socket took everything and the generator goes on at once,
+        without a poll() to ask whether the socket is writable."""
+        pgconn = self.pgconn
+        try:
+            want = next(gen)
+            loop = asyncio.get_running_loop()
+            while True:
+                if want & _WAIT_W:
+                    if pgconn.flush() == 0:
+                        want = gen.send(_READY_W)
+                    else:  # the socket is full: wait for it the plain way
+                        self.release()
+                        want = gen.send(await _ready_on_loop(loop, pgconn.socket, want))
+                    continue
+                if self._watched_by is not loop:
+                    self.release()
+                    self._watched_fd = pgconn.socket
+                    loop.add_reader(self._watched_fd, self._readable)
+                    self._watched_by = loop
+                waiter = self._waiter = loop.create_future()
+                try:
+                    await waiter
+                finally:
+                    self._waiter = None
+                want = gen.send(_READY_R)
+        except StopIteration as done:
+            return done.value
+        except OSError as exc:
+            raise errors.OperationalError("connection socket closed") from exc
 
-    ``psycopg.waiting.wait_async`` without what a server loop does not need: its timer per
-    wait (there for Ctrl-C and deadlines) and its busy-loop checks; about 10 µs of CPU per
-    round trip on the test machine. A socket asked for writing is tried at once with a
-    zero-timeout poll, as psycopg does: it is nearly always writable."""
-    try:
-        want = next(gen)
-        loop = asyncio.get_running_loop()
-        while True:
-            ready = waiting._ready(fileno, want) if want & _WAIT_W else 0
-            if not ready:
-                ready = await _ready_on_loop(loop, fileno, want)
-            want = gen.send(ready)
-    except StopIteration as done:
-        return done.value
-    except OSError as exc:
-        raise errors.OperationalError("connection socket closed") from exc
+    def _readable(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+        elif waiter is None:
+            self.release()  # nobody waits: do not let the loop call again and again
+
+    def release(self) -> None:
+        """Stop the loop watching the socket (call on the loop's thread).
+
+        By the number it was watched under: libpq may have closed a lost connection's
+        socket already, in the same step of the greenlet, before any other code could
+        open one under that number."""
+        loop, self._watched_by = self._watched_by, None
+        if loop is not None and not loop.is_closed():
+            loop.remove_reader(self._watched_fd)
+
+    def close(self) -> None:
+        self.release()
+        super().close()
 
 
 async def _ready_on_loop(loop: asyncio.AbstractEventLoop, fileno: int, want: int) -> int:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.util import await_only
 
 from center.db.connect import make_engine, upgrade
 from center.db.green import GreenRunner
@@ -17,6 +19,18 @@ from center.engine import pgraw
 from center.engine.store import Store, Tx
 
 pytestmark = pytest.mark.postgres
+
+Run = Callable[[Coroutine[Any, Any, Any]], Any]
+
+
+@pytest.fixture(params=["asyncio", "uvloop"])
+def run_loop(request: pytest.FixtureRequest) -> Run:
+    """Runs a coroutine on asyncio's loop, and on uvloop (the one uvicorn serves on)."""
+    if request.param == "uvloop":
+        import uvloop
+
+        return uvloop.run  # type: ignore[no-any-return]
+    return asyncio.run
 
 
 @pytest.fixture
@@ -32,7 +46,7 @@ def store(pg_url: str) -> Iterator[Store]:
         engine.dispose()
 
 
-def test_a_database_wait_lets_the_loop_run_other_work(store: Store) -> None:
+def test_a_database_wait_lets_the_loop_run_other_work(store: Store, run_loop: Run) -> None:
     """GIVEN a greenlet whose statement takes 0.3 s in the server WHEN it runs THEN the loop
     keeps running other tasks meanwhile (a blocking wait would stop them all)."""
 
@@ -56,12 +70,14 @@ def test_a_database_wait_lets_the_loop_run_other_work(store: Store) -> None:
         await task
         return result, ticks
 
-    result, ticks = asyncio.run(main())
+    result, ticks = run_loop(main())
     assert result == 7
     assert ticks >= 10  # ~30 at 10 ms during 0.3 s; a blocked loop gives 1
 
 
-def test_a_greenlet_waiting_on_a_row_lock_lets_the_holder_finish(store: Store) -> None:
+def test_a_greenlet_waiting_on_a_row_lock_lets_the_holder_finish(
+    store: Store, run_loop: Run
+) -> None:
     """GIVEN one greenlet holding window 1's row lock while it waits on the server, and a
     second one asking for the same lock WHEN both run on one loop THEN the second waits for
     the first's commit instead of blocking the loop (which would deadlock them both), and
@@ -94,11 +110,11 @@ def test_a_greenlet_waiting_on_a_row_lock_lets_the_holder_finish(store: Store) -
         await first
         return status
 
-    assert asyncio.run(main()) == "open"
+    assert run_loop(main()) == "open"
     assert order == ["holder locked", "holder commits", "waiter locked"]
 
 
-def test_concurrent_greenlets_get_transactions_of_their_own(store: Store) -> None:
+def test_concurrent_greenlets_get_transactions_of_their_own(store: Store, run_loop: Run) -> None:
     """GIVEN two greenlets on one thread, each in ``store.write()`` WHEN they interleave
     THEN neither joins the other's transaction (the open one is per context, not per
     thread), and one that fails rolls back alone."""
@@ -122,7 +138,7 @@ def test_concurrent_greenlets_get_transactions_of_their_own(store: Store) -> Non
         )
         return list(results)  # type: ignore[arg-type]
 
-    results = asyncio.run(main())
+    results = run_loop(main())
     assert results[0] is None and isinstance(results[1], RuntimeError)
     assert seen["a"] is not seen["b"]
     with store.read() as conn:
@@ -130,7 +146,7 @@ def test_concurrent_greenlets_get_transactions_of_their_own(store: Store) -> Non
     assert [r.actor for r in actors] == ["a"]
 
 
-def test_at_most_slots_greenlets_run_at_once(store: Store) -> None:
+def test_at_most_slots_greenlets_run_at_once(store: Store, run_loop: Run) -> None:
     """GIVEN a runner with 2 slots WHEN 6 slow calls arrive together THEN no more than 2
     hold a connection at any time, and all 6 finish."""
     running = 0
@@ -150,7 +166,7 @@ def test_at_most_slots_greenlets_run_at_once(store: Store) -> None:
         runner = GreenRunner(2)
         await asyncio.gather(*(runner.run(slow) for _ in range(6)))
 
-    asyncio.run(main())
+    run_loop(main())
     assert most == 2 and running == 0
 
 
@@ -163,7 +179,7 @@ def test_outside_a_greenlet_a_connection_waits_the_blocking_way(store: Store) ->
 
 
 def test_a_failing_statement_raises_in_the_greenlet_and_the_connection_stays_usable(
-    store: Store,
+    store: Store, run_loop: Run
 ) -> None:
     """GIVEN a statement the server refuses, run in a greenlet THEN its error reaches the
     caller as from a blocking call, the transaction rolls back, and the pooled connections
@@ -184,4 +200,66 @@ def test_a_failing_statement_raises_in_the_greenlet_and_the_connection_stays_usa
             await runner.run(failing)
         return await runner.run(status)
 
-    assert asyncio.run(main()) == "closed"
+    assert run_loop(main()) == "closed"
+
+
+def test_the_loop_stops_watching_a_connection_when_it_goes_back_to_the_pool(
+    store: Store,
+) -> None:
+    """GIVEN a greenlet's transaction WHEN its connection is checked in THEN the loop no
+    longer watches that socket (it must never watch one that a thread uses or closes)."""
+    sockets: list[int] = []
+
+    def work() -> None:
+        with store.read() as conn:
+            raw = conn.connection.driver_connection
+            assert isinstance(raw, GreenConnection)
+            sockets.append(raw.pgconn.socket)
+            conn.execute(text("SELECT 1"))
+            assert raw.pgconn.socket in watched(), "watched while in use"
+
+    def watched() -> set[int]:
+        loop = asyncio.get_running_loop()
+        return {key.fd for key in loop._selector.get_map().values()}  # type: ignore[attr-defined]
+
+    async def main() -> set[int]:
+        await GreenRunner(1).run(work)
+        return watched()
+
+    loop = asyncio.SelectorEventLoop()  # asyncio's own loop: its selector can be inspected
+    try:
+        still = loop.run_until_complete(main())
+    finally:
+        loop.close()
+    assert sockets and sockets[0] not in still
+
+
+def test_a_server_closing_an_idle_connection_does_not_spin_the_loop(
+    store: Store, run_loop: Run
+) -> None:
+    """GIVEN a greenlet holding a connection the loop watches, between statements WHEN the
+    server ends that session THEN the loop is woken once (the registration is dropped, not
+    reported again and again while the greenlet sleeps), and the next statement fails as a
+    closed connection."""
+    unasked = 0  # wake-ups of the loop for a socket nobody waits on
+    original = GreenConnection._readable
+
+    def counting(self: GreenConnection) -> None:
+        nonlocal unasked
+        unasked += self._waiter is None
+        original(self)
+
+    def work() -> None:
+        with pytest.raises(DBAPIError, match="terminating connection"), store.read() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+            with store.engine.connect() as other:  # another pooled connection, same greenlet
+                other.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+            await_only(asyncio.sleep(0.2))  # nobody waits on the first connection now
+            conn.execute(text("SELECT 1"))
+
+    GreenConnection._readable = counting  # type: ignore[method-assign]
+    try:
+        run_loop(GreenRunner(2).run(work))
+    finally:
+        GreenConnection._readable = original  # type: ignore[method-assign]
+    assert unasked == 1
