@@ -482,6 +482,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--seed", type=int, default=1500, help="tickets per service before the start")
     p.add_argument("--durable", action="store_true", help="PostgreSQL with fsync and sync commit")
     p.add_argument("--threads", type=int, default=0, help="worker threads per center process")
+    p.add_argument(
+        "--green-slots",
+        type=int,
+        default=0,
+        help="database endpoints running at once per center process (PostgreSQL: greenlets)",
+    )
     p.add_argument("--switch-interval", type=float, default=0.0, help="GIL switch interval, s")
     args = p.parse_args(argv)
     args.seconds = min(args.seconds, SECONDS_LIMIT)
@@ -491,7 +497,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     sys.path.insert(0, str(ROOT))
-    from center.api.settings import DEFAULT_WORKER_THREADS
+    from center.api.settings import DEFAULT_WORKER_THREADS, ApiSettings
     from center.db.connect import make_engine, upgrade
     from tests.live.server import spawn, stop
     from tests.pg import TempPostgres
@@ -546,6 +552,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "offered_rate": args.rate or "closed loop",
             "seeded_tickets": args.seed * len(SERVICES),
             "threads_per_process": args.threads or DEFAULT_WORKER_THREADS,
+            "green_slots_per_process": args.green_slots or ApiSettings().green_slots,
             "switch_interval_s": args.switch_interval or sys.getswitchinterval(),
         },
         "requests": res.requests,
@@ -579,6 +586,8 @@ def _server_options(args: argparse.Namespace) -> list[str]:
     options = []
     if args.threads:
         options += ["--threads", str(args.threads)]
+    if args.green_slots:
+        options += ["--green-slots", str(args.green_slots)]
     if args.switch_interval:
         options += ["--switch-interval", str(args.switch_interval)]
     return options

@@ -26,6 +26,8 @@ class ApiSettings:
     """Threads that run the blocking endpoints (database work). anyio's default of 40 lets
     dozens of threads fight over the GIL under load: on 2 cores, 4 threads served 570
     requests/s where 40 served 401 (docs/benchmarks.md)."""
-    green_slots: int = 16
+    green_slots: int = 8
     """On PostgreSQL, database endpoints run as greenlets on the event loop
-    (``center.db.green``); at most this many at once, each holding a pooled connection."""
+    (``center.db.green``); at most this many at once, each holding a pooled connection.
+    On 2 cores 8 served the most requests: 16 made PostgreSQL spend more per request on
+    contention, 4 was about as good (docs/benchmarks.md)."""

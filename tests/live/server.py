@@ -16,6 +16,7 @@ PIN check, issue, call-next, finish) so the live-event tests still run.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import logging
 import socket
@@ -49,7 +50,9 @@ class RunningClock:
         return self._start + dt.timedelta(seconds=max(0.0, time.time() - self._epoch))
 
 
-def build_app(center: Center, poll_seconds: float, threads: int = 0) -> FastAPI:
+def build_app(
+    center: Center, poll_seconds: float, threads: int = 0, green_slots: int = 0
+) -> FastAPI:
     """The real app if it exists, else a stand-in; either way with the event stream."""
     try:
         from center.api.app import create_app
@@ -57,7 +60,11 @@ def build_app(center: Center, poll_seconds: float, threads: int = 0) -> FastAPI:
     except ImportError:
         app = _stand_in(center)
     else:
-        settings = ApiSettings(worker_threads=threads) if threads else ApiSettings()
+        settings = ApiSettings()
+        if threads:
+            settings = dataclasses.replace(settings, worker_threads=threads)
+        if green_slots:
+            settings = dataclasses.replace(settings, green_slots=green_slots)
         app = create_app(center, settings, live_options={"poll_seconds": poll_seconds})
     if getattr(app.state, "event_hub", None) is None:
         events.attach(app, center.store, poll_seconds=poll_seconds)
@@ -155,6 +162,9 @@ def main() -> None:
     p.add_argument("--poll", type=float, default=1.0, help="event hub poll fallback, seconds")
     p.add_argument("--log-level", default="warning")
     p.add_argument("--threads", type=int, default=0, help="worker threads (0: the API's default)")
+    p.add_argument(
+        "--green-slots", type=int, default=0, help="greenlets at once (0: the API's default)"
+    )
     p.add_argument("--switch-interval", type=float, default=0.0, help="sys.setswitchinterval")
     args = p.parse_args()
     if args.switch_interval:
@@ -168,7 +178,7 @@ def main() -> None:
     )
     center = Center.open(cfg, args.database, clock=clock, migrate=False)
     try:
-        app = build_app(center, args.poll, args.threads)
+        app = build_app(center, args.poll, args.threads, args.green_slots)
         freeze_startup_objects()  # as hallq center does
         config = uvicorn.Config(app, log_level=args.log_level, lifespan="on", access_log=False)
         uvicorn.Server(config).run(sockets=[socket.socket(fileno=args.fd)])
