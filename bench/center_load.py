@@ -454,6 +454,21 @@ def machine() -> dict[str, Any]:
     }
 
 
+def calibration_ms() -> float:
+    """CPU time of a fixed pure-Python workload (best of 5): how fast the machine is now.
+
+    This shared machine's speed changes by the minute (the same run costs 1.0 or 1.5 ms of
+    center CPU per request); a figure is comparable with another only next to this one."""
+    best = float("inf")
+    for _ in range(5):
+        start = time.process_time()
+        total = 0
+        for i in range(300_000):
+            total += i * i % 7
+        best = min(best, time.process_time() - start)
+    return round(best * 1000, 1)
+
+
 # --- main -----------------------------------------------------------------------------------
 
 
@@ -531,6 +546,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _wait_healthy(ports)
             assert pg.dir is not None
             postmaster = int((pg.dir / "data" / "postmaster.pid").read_text().split()[0])
+            calibrated = calibration_ms()
             cpu = CpuMeter([p.pid for p in procs], postmaster)
             res, elapsed = _run(run_load(ports, args.windows, tokens, args, cpu))
         finally:
@@ -539,7 +555,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         logs = {p.name: p.read_text()[-2000:] for p in Path(tmp).glob("center*.log")}
     report = {
         "benchmark": "center_load",
-        "machine": machine(),
+        "machine": {
+            **machine(),
+            "calibration_ms": {"before": calibrated, "after": calibration_ms()},
+        },
         "setup": {
             "windows": args.windows,
             "kiosks": args.kiosks,

@@ -23,7 +23,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from center.api.settings import DEFAULT_WORKER_THREADS, ApiSettings
+from center.api.settings import DEFAULT_WORKER_THREADS, MAX_GREEN_SLOTS, ApiSettings
 from center.auth.devices import DeviceRegistry
 from center.auth.roles import DEVICE_ROLES, Role
 from center.clock import SystemClock
@@ -88,6 +88,13 @@ def center_parser() -> argparse.ArgumentParser:
         help="worker threads for database work (default %(default)s; more only adds GIL contention)",
     )
     p.add_argument(
+        "--green-slots",
+        type=int,
+        default=ApiSettings().green_slots,
+        help="PostgreSQL: database requests served at once on the event loop "
+        f"(default %(default)s, at most {MAX_GREEN_SLOTS})",
+    )
+    p.add_argument(
         "--dump-openapi",
         metavar="PATH",
         help="write the OpenAPI document to PATH ('-' for stdout) and exit",
@@ -116,6 +123,8 @@ def center_main(argv: Sequence[str] | None = None) -> int:
         center_parser().error("--config is required to serve")
     if args.threads < 1:
         center_parser().error("--threads must be at least 1")
+    if not 1 <= args.green_slots <= MAX_GREEN_SLOTS:
+        center_parser().error(f"--green-slots must be between 1 and {MAX_GREEN_SLOTS}")
     if bool(args.ssl_keyfile) != bool(args.ssl_certfile):
         center_parser().error("TLS needs both --ssl-keyfile and --ssl-certfile")
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
@@ -141,7 +150,9 @@ def _serve(cfg: HallConfig, args: argparse.Namespace) -> int:
         maintainer.start()
         freeze_startup_objects()
         uvicorn.run(
-            create_app(center, ApiSettings(worker_threads=args.threads)),
+            create_app(
+                center, ApiSettings(worker_threads=args.threads, green_slots=args.green_slots)
+            ),
             host=args.host,
             port=args.port,
             ssl_keyfile=args.ssl_keyfile,

@@ -33,7 +33,7 @@ from center.api import (
 from center.api.deps import Hall
 from center.api.idempotency import purge
 from center.api.limits import BodyLimit
-from center.api.settings import ApiSettings
+from center.api.settings import MAX_GREEN_SLOTS, ApiSettings
 from center.engine.center import Center
 from center.web import routes as web_routes
 
@@ -83,6 +83,8 @@ def create_app(
 
     ``live_options`` go to the event hub (e.g. ``poll_seconds``)."""
     settings = settings or ApiSettings()
+    if not 1 <= settings.green_slots <= MAX_GREEN_SLOTS:
+        raise ValueError(f"green_slots must be between 1 and {MAX_GREEN_SLOTS}")
     app = _build_app(settings)
     app.state.hall = Hall.build(center, settings)
     events.attach(app, center.store, app.state.hall.principal, **(live_options or {}))

@@ -8,6 +8,10 @@ from center.auth.cache import DEFAULT_TTL_SECONDS
 from center.auth.staff import PinPolicy
 
 DEFAULT_WORKER_THREADS = 4
+MAX_GREEN_SLOTS = 64
+"""The PostgreSQL pool holds at most 96 connections (``center.db.connect``: 32, and 64 more
+under load); the greenlets must leave some to the worker threads and the event hub. A pool
+with none left would block the event loop itself."""
 
 
 @dataclass(frozen=True, slots=True)

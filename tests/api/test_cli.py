@@ -55,3 +55,21 @@ def test_serving_needs_a_config_and_both_tls_files(capsys: pytest.CaptureFixture
     with pytest.raises(SystemExit):
         center_main(["--config", "x.toml", "--ssl-keyfile", "k.pem"])
     assert "both --ssl-keyfile and --ssl-certfile" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (["--threads", "0"], "--threads must be at least 1"),
+        (["--green-slots", "0"], "--green-slots must be between 1 and 64"),
+        (["--green-slots", "65"], "--green-slots must be between 1 and 64"),
+    ],
+)
+def test_serving_refuses_worker_counts_out_of_range(
+    option: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before anything opens: more greenlets than the pool has connections for would block
+    the event loop on the pool."""
+    with pytest.raises(SystemExit):
+        center_main(["--config", "x.toml", *option])
+    assert message in capsys.readouterr().err
