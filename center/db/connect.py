@@ -47,9 +47,9 @@ def make_engine(url: str, *, pool_size: int = 32) -> Engine:
 
     @event.listens_for(engine, "do_connect")
     def _green_connect(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
-        from center.db.green_psycopg import GreenConnection  # the postgres extra's
+        from center.db.green_psycopg import open_connection  # the postgres extra's
 
-        return GreenConnection.connect(*cargs, **cparams)
+        return open_connection(cargs, cparams)
 
     @event.listens_for(engine, "checkin")
     def _green_checkin(dbapi_conn: Any, _record: Any) -> None:

@@ -17,10 +17,11 @@ What this asks of code run here, which the engine keeps:
   own context, all greenlets share the thread.
 
 A connection used outside a greenlet (the event hub's thread, the maintenance thread, a
-worker thread) waits the ordinary blocking way. Opening a connection blocks the loop for a
-moment; the pool (``center.db.connect``) keeps more connections than the greenlets may hold
-at once (``ApiSettings.green_slots``) plus the threads, so that happens while it warms up,
-not per request.
+worker thread) waits the ordinary blocking way. A greenlet that needs a new connection has
+it opened on a worker thread, so a database server that is slow to answer, or down, does not
+stop the loop. The pool (``center.db.connect``) has room for more connections than the
+greenlets may hold at once (``ApiSettings.green_slots``) plus the threads: a greenlet never
+waits for the pool, which would block the loop.
 """
 
 from __future__ import annotations

@@ -21,6 +21,14 @@ _READY_R = Ready.R
 _READY_W = Ready.W
 
 
+def open_connection(cargs: Any, cparams: Any) -> GreenConnection:
+    """A new pooled connection. Inside a greenlet it is opened on a worker thread: the loop
+    keeps serving while the server answers, or while a server that is down times out."""
+    if in_greenlet():
+        return await_only(asyncio.to_thread(GreenConnection.connect, *cargs, **cparams))
+    return GreenConnection.connect(*cargs, **cparams)
+
+
 class GreenConnection(Connection[Any]):
     """A psycopg connection that, inside ``GreenRunner.run``, waits by yielding to the loop.
 

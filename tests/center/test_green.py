@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import threading
+import time
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
 
@@ -263,3 +265,45 @@ def test_a_server_closing_an_idle_connection_does_not_spin_the_loop(
     finally:
         GreenConnection._readable = original  # type: ignore[method-assign]
     assert unasked == 1
+
+
+def test_a_new_connection_is_opened_off_the_loop(
+    store: Store, run_loop: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GIVEN a server that takes 0.3 s to accept a connection WHEN a greenlet needs a new
+    one THEN it is opened on another thread and the loop keeps running meanwhile."""
+    store.engine.dispose()  # the pool is empty: the next checkout connects
+    opened_on: list[int] = []
+    connect = GreenConnection.connect
+
+    def slow_connect(*args: Any, **kwargs: Any) -> GreenConnection:
+        opened_on.append(threading.get_ident())
+        time.sleep(0.3)
+        return connect(*args, **kwargs)
+
+    monkeypatch.setattr(GreenConnection, "connect", slow_connect)
+
+    def work() -> int:
+        with store.read() as conn:
+            return int(conn.execute(text("SELECT 5")).scalar_one())
+
+    async def main() -> tuple[int, int]:
+        ticks = 0
+        done = asyncio.Event()
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while not done.is_set():
+                ticks += 1
+                await asyncio.sleep(0.01)
+
+        task = asyncio.create_task(ticker())
+        result = await GreenRunner(2).run(work)
+        done.set()
+        await task
+        return result, ticks
+
+    result, ticks = run_loop(main())
+    assert result == 5
+    assert opened_on and opened_on[0] != threading.get_ident()
+    assert ticks >= 10
