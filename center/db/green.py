@@ -27,6 +27,7 @@ waits for the pool, which would block the loop.
 from __future__ import annotations
 
 import asyncio
+import logging
 import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -34,6 +35,7 @@ from typing import Any, TypeVar
 from sqlalchemy.util.concurrency import greenlet_spawn
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class GreenRunner:
@@ -54,4 +56,14 @@ class GreenRunner:
             task = asyncio.ensure_future(greenlet_spawn(fn, *args, **kwargs))
             # Like a worker thread, the work is not abandoned half-way if the request is
             # cancelled: it runs to its commit or rollback.
-            return await asyncio.shield(task)
+            try:
+                return await asyncio.shield(task)
+            except asyncio.CancelledError:
+                task.add_done_callback(_log_failure)
+                raise
+
+
+def _log_failure(task: asyncio.Future[Any]) -> None:
+    """The outcome of work whose request was cancelled: nobody else will look at it."""
+    if not task.cancelled() and task.exception() is not None:
+        log.error("database work of a cancelled request failed", exc_info=task.exception())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import threading
 import time
 from collections.abc import Callable, Coroutine, Iterator
@@ -307,3 +308,33 @@ def test_a_new_connection_is_opened_off_the_loop(
     assert result == 5
     assert opened_on and opened_on[0] != threading.get_ident()
     assert ticks >= 10
+
+
+def test_a_cancelled_request_s_work_runs_to_its_end_and_a_failure_is_logged(
+    store: Store, run_loop: Run, caplog: pytest.LogCaptureFixture
+) -> None:
+    """GIVEN a request cancelled while its greenlet waits on the server THEN the greenlet
+    still runs to its end (a transaction is never left half-way), and as nobody awaits it
+    any more, its failure is logged."""
+    finished: list[bool] = []
+
+    def work() -> None:
+        with store.write() as tx:
+            tx.conn.execute(text("SELECT pg_sleep(0.2)"))
+            finished.append(True)
+            raise RuntimeError("fails after its request left")
+
+    async def main() -> None:
+        task = asyncio.create_task(GreenRunner(1).run(work))
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.sleep(0.5)
+
+    with caplog.at_level(logging.ERROR, logger="center.db.green"):
+        run_loop(main())
+    assert finished == [True]
+    [record] = [r for r in caplog.records if r.name == "center.db.green"]
+    assert "cancelled request failed" in record.getMessage()
+    assert record.exc_info is not None and "fails after its request left" in str(record.exc_info[1])
