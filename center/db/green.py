@@ -2,7 +2,8 @@
 
 The engine is plain blocking code over SQLAlchemy and psycopg. Run on worker threads, each
 request pays a hand-off to a thread and back, and the threads then contend for the GIL with
-the event loop; on the 2-core test machine that was a third of a request's CPU. Here the
+the event loop; on the 2-core test machine the center's system CPU, most of it those
+hand-offs, was a third of its CPU per request. Here the
 same code runs in a greenlet on the event loop's thread instead: whenever psycopg would
 block on the socket (``center.db.green_psycopg``), the greenlet parks and the loop runs
 other requests until PostgreSQL answers. SQLAlchemy's own asyncio layer works the same way
@@ -52,15 +53,21 @@ class GreenRunner:
         sem = self._sems.get(loop)
         if sem is None:  # one per loop: a test client may run the app on more than one
             sem = self._sems[loop] = asyncio.Semaphore(self.slots)
-        async with sem:
+        await sem.acquire()
+        try:
             task = asyncio.ensure_future(greenlet_spawn(fn, *args, **kwargs))
-            # Like a worker thread, the work is not abandoned half-way if the request is
-            # cancelled: it runs to its commit or rollback.
-            try:
-                return await asyncio.shield(task)
-            except asyncio.CancelledError:
-                task.add_done_callback(_log_failure)
-                raise
+        except BaseException:
+            sem.release()
+            raise
+        # The slot is the greenlet's until it ends, even if its request leaves first.
+        task.add_done_callback(lambda _: sem.release())
+        # Like a worker thread, the work is not abandoned half-way if the request is
+        # cancelled: it runs to its commit or rollback.
+        try:
+            return await asyncio.shield(task)
+        except asyncio.CancelledError:
+            task.add_done_callback(_log_failure)
+            raise
 
 
 def _log_failure(task: asyncio.Future[Any]) -> None:
