@@ -53,9 +53,8 @@ def make_engine(url: str, *, pool_size: int = 32) -> Engine:
 
     @event.listens_for(engine, "checkin")
     def _green_checkin(dbapi_conn: Any, _record: Any) -> None:
-        release = getattr(dbapi_conn, "release", None)
-        if release is not None:  # a GreenConnection: the loop stops watching it
-            release()
+        if dbapi_conn is not None:  # None: invalidated, closed (and released) already
+            dbapi_conn.release()  # a GreenConnection (_green_connect): the loop stops watching
 
     return engine
 
