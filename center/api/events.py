@@ -99,7 +99,8 @@ def attach(
 
     @asynccontextmanager
     async def lifespan(the_app: Any) -> AsyncIterator[Any]:
-        await asyncio.to_thread(hub.start)
+        # The listener for other processes' commits runs on this loop, not in a thread.
+        await asyncio.to_thread(hub.start, loop=asyncio.get_running_loop())
         try:
             async with inner(the_app) as state:
                 yield state

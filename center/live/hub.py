@@ -18,6 +18,7 @@ reads further.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import logging
 import threading
@@ -203,6 +204,8 @@ class EventHub:
         self._head = 0
         self._held: dict[int, list[Event]] = {}  # out-of-order local batches, by first seq
         self._look = False  # another process committed, or a listener (re)connected
+        self._gap_timer: int | None = None  # the held batch a timer on the loop checks
+        self._gap_loop: asyncio.AbstractEventLoop | None = None  # and that loop
         self._started = False
         self._subs: set[Subscription] = set()
         self._wake = threading.Event()
@@ -223,12 +226,15 @@ class EventHub:
         with self.lock:
             return len(self._subs)
 
-    def start(self, *, background: bool = True) -> EventHub:
+    def start(
+        self, *, background: bool = True, loop: asyncio.AbstractEventLoop | None = None
+    ) -> EventHub:
         """Start at the end of the log and follow the store.
 
         ``background=False`` only listens to in-process commits: the caller runs ``poll()``
         itself (deterministic tests). Otherwise a thread polls the log when woken or every
-        ``poll_seconds``, and on PostgreSQL another LISTENs for commits of other processes.
+        ``poll_seconds``, and on PostgreSQL a listener hears the commits of other processes:
+        on ``loop`` (the server's running event loop) if given, else in a thread of its own.
         """
         if self._started:
             raise RuntimeError("event hub already started")
@@ -242,7 +248,7 @@ class EventHub:
             self._thread.start()
             if self.store.postgres and self.listen:
                 listener = NotifyListener(self.store.engine.url, self.notified)
-                listener.start()
+                listener.start(loop)
                 self._listener = listener
         log.info("event hub started at seq %d", self._head)
         return self
@@ -288,10 +294,13 @@ class EventHub:
     def committed(self, batch: list[Event]) -> None:
         """Store listener: publish a transaction's events if they continue the sequence.
 
-        Worker threads finish their commits in any order: a batch that arrives before an
-        earlier one is held, and published as soon as the gap before it is filled. The hub's
-        thread reads the log only if the gap is still open ``gap_grace`` seconds later (the
-        missing commit was another process's, or its listener call was lost)."""
+        Commits finish in any order (worker threads; greenlets whose replies the loop reads
+        in another order): a batch that arrives before an earlier one is held, and published
+        as soon as the gap before it is filled. The log is read only if the gap is still open
+        ``gap_grace`` seconds later (the missing commit was another process's, or its
+        listener call was lost). On an event loop's thread that check is a timer on the
+        loop; elsewhere the hub's thread waits out the grace. With greenlets many commits are
+        reported out of order, and a thread woken for each took the GIL from the loop."""
         if not batch:
             return
         with self.lock:
@@ -304,7 +313,31 @@ class EventHub:
                 self._held[batch[0].seq] = batch
             else:
                 self._look = True  # not one to hold: read the log at once
+            if not self._look and (loop := _running_loop()) is not None:
+                if self._gap_timer is None or self._gap_loop is not loop:
+                    self._time_gap(loop, batch[0].seq)
+                return
         self._wake.set()  # an earlier commit is not published yet (another thread or process)
+
+    def _time_gap(self, loop: asyncio.AbstractEventLoop, held: int) -> None:
+        """Check ``gap_grace`` from now whether the batch held at ``held`` still waits (hub
+        lock held)."""
+        self._gap_timer, self._gap_loop = held, loop
+        loop.call_later(self.gap_grace, self._gap_check)
+
+    def _gap_check(self) -> None:
+        """On the loop: read the log if the timed batch is still held; else time the oldest
+        batch held since."""
+        with self.lock:
+            timed, self._gap_timer = self._gap_timer, None
+            if not self._held:
+                return
+            oldest = min(self._held)
+            if timed is None or oldest > timed:  # filled in time; a later batch waits now
+                self._time_gap(asyncio.get_running_loop(), oldest)
+                return
+            self._look = True
+        self._wake.set()
 
     def notified(self, seq: int | None, origin: str | None = None) -> None:
         """A commit up to ``seq`` happened somewhere (None: maybe, look anyway).
@@ -380,6 +413,13 @@ class EventHub:
                 )
                 self._stop.wait(delay)
                 delay = min(delay * 2, 10.0)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 def _contiguous(batch: list[Event]) -> bool:

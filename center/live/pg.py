@@ -8,13 +8,18 @@ rolled-back transaction. It is only a wake-up: receivers read the rows with
 reach its hub directly) or they have published that seq already, so the 8000-byte payload limit never matters and a lost
 notification costs latency, not events. An empty or unreadable payload means "look anyway".
 
-``NotifyListener`` keeps one dedicated connection in a thread of its own (psycopg, autocommit)
-and reconnects with backoff; after every (re)connect it reports ``(None, None)`` ("look anyway"), as
-notifications sent while it was away are gone.
+``NotifyListener`` keeps one dedicated connection (psycopg, autocommit, asyncio) and
+reconnects with backoff; after every (re)connect it reports ``(None, None)`` ("look anyway"),
+as notifications sent while it was away are gone. In the server it listens on the server's
+own event loop: every commit of the process NOTIFYs its own listener too, and a thread woken
+for each of them (hundreds a second under load) took the GIL from the loop each time.
+Without a loop to join (tests, tools) it runs a loop in a thread of its own.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Callable
@@ -27,7 +32,6 @@ from center.engine.store import NOTIFY_CHANNEL
 log = logging.getLogger(__name__)
 
 APPLICATION_NAME = "hallq-listen"
-WAIT_SECONDS = 0.25  # how often the thread checks whether it was told to stop
 BACKOFF_FIRST, BACKOFF_MAX = 0.5, 10.0
 
 
@@ -53,7 +57,7 @@ def parse_payload(payload: str) -> tuple[int | None, str | None]:
 
 
 class NotifyListener:
-    """LISTENs on the event channel in a thread and calls ``on_notify(seq, origin)``."""
+    """LISTENs on the event channel and calls ``on_notify(seq, origin)`` on its loop."""
 
     def __init__(
         self,
@@ -68,46 +72,94 @@ class NotifyListener:
         self.channel = channel
         self.application_name = application_name
         self.connected = threading.Event()
-        self._stop = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._ended = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        """Start listening in a daemon thread."""
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="hallq-event-listen", daemon=True)
+    def start(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        """Listen on the running event loop ``loop`` (callable from any thread), or, without
+        one, on a loop in a daemon thread of its own."""
+        self._ended.clear()
+        if loop is not None:
+            self._loop = loop
+            loop.call_soon_threadsafe(self._begin)
+            return
+        ready = threading.Event()
+
+        async def hosted() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._begin()
+            ready.set()
+            assert self._task is not None
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+        self._thread = threading.Thread(
+            target=asyncio.run, args=(hosted(),), name="hallq-event-listen", daemon=True
+        )
         self._thread.start()
+        ready.wait()
 
     def close(self) -> None:
-        """Stop the thread (it notices within ``WAIT_SECONDS``)."""
-        self._stop.set()
+        """Stop listening and close the connection; from another thread than the loop's, wait
+        until it is closed."""
+        loop, self._loop = self._loop, None
+        if loop is None:
+            return
+        with contextlib.suppress(RuntimeError):  # the loop is closed: so is everything on it
+            loop.call_soon_threadsafe(self._cancel)
+        if not _on_thread_of(loop):
+            self._ended.wait(10)
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
 
-    def _run(self) -> None:
+    def _begin(self) -> None:
+        task = self._task = asyncio.get_running_loop().create_task(self._run())
+        task.add_done_callback(self._done)
+
+    def _done(self, _task: asyncio.Task[None]) -> None:
+        self.connected.clear()
+        self._ended.set()
+
+    def _cancel(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+    async def _run(self) -> None:
         delay = BACKOFF_FIRST
-        while not self._stop.is_set():
+        while True:
             try:
-                self._listen()
-            except Exception as exc:
+                await self._listen()
+            except Exception as exc:  # not CancelledError: that ends the task
                 if self.connected.is_set():  # it had been working: start the backoff afresh
                     delay = BACKOFF_FIRST
                 self.connected.clear()
                 log.warning("LISTEN %s lost (%s); reconnecting in %.1f s", self.channel, exc, delay)
-                self._stop.wait(delay)
+                await asyncio.sleep(delay)
                 delay = min(delay * 2, BACKOFF_MAX)
 
-    def _listen(self) -> None:
+    async def _listen(self) -> None:
         import psycopg
         from psycopg import sql
 
         info = conninfo(self.url)
-        with psycopg.connect(info, autocommit=True, application_name=self.application_name) as conn:
-            conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+        conn = await psycopg.AsyncConnection.connect(
+            info, autocommit=True, application_name=self.application_name
+        )
+        async with conn:
+            await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
             self.connected.set()
             log.info("listening for commits on channel %s", self.channel)
             self.on_notify(None, None)
-            while not self._stop.is_set():
-                for note in conn.notifies(timeout=WAIT_SECONDS):
-                    self.on_notify(*parse_payload(note.payload))
-        self.connected.clear()
+            async for note in conn.notifies():
+                self.on_notify(*parse_payload(note.payload))
+        raise psycopg.OperationalError("the LISTEN connection ended")
+
+
+def _on_thread_of(loop: asyncio.AbstractEventLoop) -> bool:
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False

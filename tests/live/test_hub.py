@@ -250,6 +250,75 @@ def test_a_gap_nobody_fills_is_read_from_the_log_after_the_grace(
         assert time.monotonic() - started < 2
 
 
+class CountingEvent(threading.Event):
+    """A ``threading.Event`` that counts its ``set()`` calls (the hub thread's wake-ups)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sets = 0
+
+    def set(self) -> None:
+        self.sets += 1
+        super().set()
+
+
+def test_on_a_loop_a_gap_filled_within_the_grace_costs_no_thread_wake_up(store: Store) -> None:
+    """GIVEN commits reported out of order on an event loop's thread (greenlets whose replies
+    the loop reads in another order) WHEN the earlier one follows within the grace THEN both
+    are published in order, and the hub's thread is neither woken nor reads the log: the
+    check is a timer on the loop."""
+    import asyncio
+
+    hub = EventHub(store, poll_seconds=60, listen=False, gap_grace=0.05)
+    wake = hub._wake = CountingEvent()
+    with hub.start():
+        sub = hub.subscribe()
+        drain(sub)
+        assert hub._unsubscribe is not None
+        hub._unsubscribe()  # the test hands the hub its batches itself, in the wrong order
+        first, second = commit(store), commit(store)
+        reads = _counting_reads(store)
+        woken = wake.sets
+
+        async def report() -> None:
+            hub.committed(second)
+            await asyncio.sleep(0.01)
+            assert sub.read() == []
+            hub.committed(first)
+            await asyncio.sleep(0.1)  # past the grace: the timer has run
+
+        asyncio.run(report())
+        assert [e.seq for e in sub.read()] == [first[0].seq, second[0].seq]
+        assert reads == [] and wake.sets == woken
+
+
+def test_on_a_loop_a_gap_nobody_fills_is_read_from_the_log_after_the_grace(
+    make_store: Callable[[], Store],
+) -> None:
+    """GIVEN a commit this process never hears of WHEN a local commit after it is reported on
+    an event loop's thread THEN the loop's timer has the hub read the log after the grace
+    (its periodic poll is a minute away), and both are published in order."""
+    import asyncio
+
+    mine, other = make_store(), make_store()
+    with EventHub(mine, poll_seconds=60, listen=False, gap_grace=0.01).start() as hub:
+        sub = hub.subscribe()
+        drain(sub)
+        theirs = commit(other)
+
+        async def commit_on_the_loop() -> list[int]:
+            ours = commit(mine)
+            deadline = time.monotonic() + 2
+            seqs: list[int] = []
+            while time.monotonic() < deadline and (not seqs or seqs[-1] < ours[0].seq):
+                seqs += [e.seq for e in sub.read()]
+                await asyncio.sleep(0.005)
+            return seqs
+
+        ours_seqs = asyncio.run(commit_on_the_loop())
+        assert ours_seqs == [theirs[0].seq, theirs[0].seq + 1]
+
+
 def test_a_burst_of_wake_ups_costs_one_loop_callback() -> None:
     """GIVEN ten subscriptions of one loop WHEN a commit wakes them all from a worker thread
     THEN the loop is called into once, and every one of them is set."""

@@ -7,6 +7,7 @@ import time
 import pytest
 from sqlalchemy import text
 
+from center.engine.store import Store
 from center.live.hub import EventHub
 from center.live.pg import APPLICATION_NAME
 from tests.live.conftest import commit, open_store
@@ -93,3 +94,58 @@ def test_a_hub_that_published_the_notified_seq_does_not_read_the_log(pg_url: str
             assert reads == []
     finally:
         store.engine.dispose()
+
+
+def test_in_the_server_the_listener_runs_on_the_server_s_loop(pg_url: str) -> None:
+    """GIVEN a hub started with the server's running loop WHEN another process commits THEN
+    the notification is handled on that loop's thread (no thread of the listener's own, which
+    each of the process's own commits would wake) and reaches subscribers; closing the hub
+    from another thread ends the LISTEN session."""
+    import asyncio
+    import threading
+
+    mine, other = open_store(pg_url), open_store(pg_url)
+    loop = asyncio.new_event_loop()
+    server = threading.Thread(target=loop.run_forever, name="server-loop", daemon=True)
+    server.start()
+    heard_on: list[str] = []
+    try:
+        hub = EventHub(mine, poll_seconds=60)
+        notified = hub.notified
+
+        def recording(seq: int | None, origin: str | None = None) -> None:
+            heard_on.append(threading.current_thread().name)
+            notified(seq, origin)
+
+        hub.notified = recording  # type: ignore[method-assign]
+        with hub.start(loop=loop):
+            assert hub._listener is not None and hub._listener.connected.wait(5)
+            assert not any(t.name == "hallq-event-listen" for t in threading.enumerate())
+            sub = hub.subscribe()
+            drain(sub)
+            theirs = commit(other, "ticket.called", window=4)
+            assert drain(sub, until=theirs[0].seq, timeout=5) == [theirs[0].seq]
+        deadline = time.monotonic() + 2  # the server process ends just after the client
+        while _listening(other) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _listening(other) == 0
+        assert heard_on and set(heard_on) == {"server-loop"}
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        server.join(5)
+        loop.close()
+        mine.engine.dispose()
+        other.engine.dispose()
+
+
+def _listening(store: Store) -> int:
+    with store.engine.connect() as conn:
+        return int(
+            conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE application_name = :name AND datname = current_database()"
+                ),
+                {"name": APPLICATION_NAME},
+            ).scalar_one()
+        )
