@@ -147,7 +147,8 @@ async def get_principal(
     """The authenticated caller; 401 without a valid bearer token.
 
     A token seen in the last few seconds is answered from the cache, on the event loop; any
-    other is looked up in the database on a worker thread."""
+    other is looked up in the database through :meth:`Hall.run` (a greenlet on PostgreSQL:
+    on a worker thread each lookup cost a dozen thread switches, waiting for the GIL)."""
     if credentials is None:
         raise Unauthenticated(
             "this needs a bearer token in the Authorization header", zh="请先登录"
@@ -157,7 +158,7 @@ async def get_principal(
     cached = hall.cached(token)
     if cached is not None:
         return cached
-    return await run_in_threadpool(hall.authenticate, token)
+    return await hall.run(hall.authenticate, token)
 
 
 def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from center.api.settings import ApiSettings
@@ -133,3 +134,28 @@ def test_a_staff_member_taken_over_elsewhere_cannot_act_even_while_cached(api: A
     r = api.http.post("/api/v1/staff/call-next", headers=old)
     assert r.status_code == 403, r.text
     assert "held by staff 1002" in r.json()["message"]
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_token_not_cached_is_looked_up_on_the_loop(
+    make_api: Any, pg_url: str
+) -> None:
+    """GIVEN a center on PostgreSQL WHEN a request brings a token the cache does not hold
+    THEN its lookup runs as a greenlet on the event loop, not on a worker thread (where
+    every lookup cost the loop a dozen thread switches), and the request is answered."""
+    from sqlalchemy.util.concurrency import in_greenlet
+
+    api = make_api(url=pg_url)
+    hall = api.app.state.hall
+    seen: list[bool] = []
+    lookup = hall.authenticate
+
+    def recording(token: str) -> Principal:
+        seen.append(in_greenlet())
+        return lookup(token)
+
+    hall.authenticate = recording
+    kiosk = api.device("k-loop", Role.KIOSK)
+    r = api.http.get("/api/v1/me", headers=kiosk)
+    assert r.status_code == 200, r.text
+    assert seen == [True]
