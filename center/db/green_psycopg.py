@@ -43,6 +43,22 @@ class GreenConnection(Connection[Any]):
     _watched_by: asyncio.AbstractEventLoop | None = None
     _watched_fd = -1
     _waiter: asyncio.Future[None] | None = None
+    _hallq_prepared: dict[Any, bytes] | None = None
+
+    @property
+    def hallq_prepared(self) -> dict[Any, bytes]:
+        """The statements ``center.db.pgpipe`` prepared on this session, by query and
+        parameter types: psycopg does not know of them."""
+        if self._hallq_prepared is None:
+            self._hallq_prepared = {}
+        return self._hallq_prepared
+
+    def _deallocate(self, name: bytes | None) -> Any:
+        # psycopg sends DEALLOCATE ALL after a rollback, a DROP or an ALTER (its own
+        # prepared statements may then refer to objects that are gone): that takes ours too.
+        if name is None and self._hallq_prepared:
+            self._hallq_prepared.clear()
+        return super()._deallocate(name)
 
     def wait(self, gen: Any, interval: float = _WAIT_INTERVAL, timeout: float | None = None) -> Any:
         if not in_greenlet():

@@ -31,23 +31,24 @@ log = logging.getLogger(__name__)
 
 
 @functools.cache
-def _pg_insert_events(n: int) -> str:
+def _pg_insert_events(n: int) -> bytes:
     """The PostgreSQL insert of ``n`` events behind the ordering lock (see Tx._commit_pg).
 
-    psycopg's own placeholders: the statement is sent by psycopg directly, in a pipeline with
+    Numbered placeholders: the statement is sent through libpq directly, in a pipeline with
     the COMMIT. Parameters: the lock key, seven per event, the channel, the origin."""
     rows = ", ".join(
-        "(%s::timestamptz, %s::date, %s::varchar, %s::varchar, %s::bigint, %s::integer, %s::json)"
-        for _ in range(n)
+        "(${}::timestamptz, ${}::date, ${}::varchar, ${}::varchar, ${}::bigint, ${}::integer, "
+        "${}::json)".format(*range(2 + 7 * i, 9 + 7 * i))
+        for i in range(n)
     )
     return (
-        "WITH l AS (SELECT pg_advisory_xact_lock(%s) AS locked), "
+        "WITH l AS (SELECT pg_advisory_xact_lock($1) AS locked), "
         'i AS (INSERT INTO events (at, hall_day, kind, actor, ticket_id, "window", data) '
         f"SELECT v.* FROM l CROSS JOIN (VALUES {rows}) AS v(at, hall_day, kind, actor, ticket_id, w, data) "
         "RETURNING seq), "
-        "n AS (SELECT pg_notify(%s, max(seq)::text || ' ' || %s) AS notified FROM i) "
+        f"n AS (SELECT pg_notify(${2 + 7 * n}, max(seq)::text || ' ' || ${3 + 7 * n}) AS notified FROM i) "
         "SELECT i.seq FROM i CROSS JOIN n"
-    )
+    ).encode()
 
 
 WINDOW_FOR_UPDATE = (
@@ -95,7 +96,7 @@ class Tx:
     pending: list[_Pending] = field(default_factory=list)
     committed: list[Event] = field(default_factory=list)
     _prelocked: dict[int, Any] = field(default_factory=dict)
-    deferred: list[tuple[str, Any]] = field(default_factory=list)
+    deferred: list[tuple[bytes, Any]] = field(default_factory=list)
     """PostgreSQL writes waiting to go with the next statement (``pgraw.defer``)."""
 
     def lock_window(self, number: int) -> Any:

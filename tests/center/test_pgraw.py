@@ -1,4 +1,4 @@
-"""``center.engine.pgraw``: the hot statements through psycopg, in the same transaction."""
+"""``center.engine.pgraw``: the hot statements through libpq, in the same transaction."""
 
 from __future__ import annotations
 
@@ -10,13 +10,6 @@ from sqlalchemy import text
 from center.db.connect import make_engine, upgrade
 from center.engine import pgraw
 from center.engine.store import Store
-
-
-def test_named_parameters_become_psycopg_ones_and_casts_stay() -> None:
-    sql = "SELECT :a::text, CAST(:b AS int), x::date, '50%' FROM t WHERE y = :y_1"
-    assert pgraw.psycopg_sql(sql) == (
-        "SELECT %(a)s::text, CAST(%(b)s AS int), x::date, '50%%' FROM t WHERE y = %(y_1)s"
-    )
 
 
 @pytest.mark.postgres
