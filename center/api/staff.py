@@ -106,22 +106,27 @@ def logout(hall: HallDep, who: StaffCaller) -> OkOut:
 
 
 def _on_duty(hall: Hall, who: Principal) -> int:
-    """The session's window, if ``who`` is still the staff member on duty there."""
-    if who.window is None:
+    """The session's window. The action's transaction goes on there only while ``who`` is
+    still the staff member on duty: checked on the window's row when the action locks it
+    (``Tx.guard_window``), so the check costs no round trip of its own."""
+    window = who.window
+    if window is None:
         raise InvalidState(
             "this session is not bound to a window: log in at one", zh="请先在窗口登录"
         )
-    with hall.center.store.write() as tx:
-        # Locked: the action that follows in this transaction takes this row, not a re-read.
-        row = tx.prelock_window(who.window)
-    if row is None or row.status == WindowStatus.CLOSED.value:
-        raise InvalidState(f"window {who.window} is closed: log in again", zh="窗口已退出登录")
-    if row.staff != who.name:
-        raise Forbidden(
-            f"window {who.window} is now held by staff {row.staff}: log in again",
-            zh="本窗口已由其他人员接管",
-        )
-    return who.window
+
+    def check(row: Row[Any] | None) -> None:
+        if row is None or row.status == WindowStatus.CLOSED.value:
+            raise InvalidState(f"window {window} is closed: log in again", zh="窗口已退出登录")
+        if row.staff != who.name:
+            raise Forbidden(
+                f"window {window} is now held by staff {row.staff}: log in again",
+                zh="本窗口已由其他人员接管",
+            )
+
+    with hall.center.store.write() as tx:  # the action's own transaction (see _act)
+        tx.guard_window(window, check)
+    return window
 
 
 def _act(

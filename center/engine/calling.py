@@ -90,6 +90,12 @@ def _heads_sql(cfg: Window, postgres: bool) -> str:
     return " UNION ALL ".join(f"SELECT * FROM ({p})" for p in parts)
 
 
+def _heads_params(cfg: Window, day: dt.date) -> dict[str, Any]:
+    params: dict[str, Any] = {"day": day, "window": cfg.number}
+    params.update({f"s{i}": code for i, code in enumerate(cfg.services)})
+    return params
+
+
 def _not_serving(number: int) -> InvalidState:
     return InvalidState(f"window {number} is not serving any ticket", zh="当前没有正在办理的号")
 
@@ -113,13 +119,17 @@ class CallDesk:
 
     def _lock_window(self, tx: Tx, number: int) -> Row[Any]:
         self.window(number)
-        row = tx.lock_window(number)
+        return self._open(tx.lock_window(number), number)
+
+    def _open(self, row: Row[Any] | None, number: int) -> Row[Any]:
         if row is None or row.status == WindowStatus.CLOSED.value:
             raise InvalidState(f"no one is logged in at window {number}", zh="本窗口未登录")
         return row
 
     def _ready_window(self, tx: Tx, number: int) -> Row[Any]:
-        row = self._lock_window(tx, number)
+        return self._ready(tx, self._lock_window(tx, number), number)
+
+    def _ready(self, tx: Tx, row: Row[Any], number: int) -> Row[Any]:
         if row.status == WindowStatus.PAUSED.value:
             raise InvalidState(
                 f"window {number} is paused ({row.pause_reason}): resume it first",
@@ -163,8 +173,15 @@ class CallDesk:
         now, day, now_ms = self.ctx.now()
         cfg = self.window(number)
         with self.ctx.store.write() as tx:
-            win = self._ready_window(tx, number)
-            heads = {r.id: r for r in self._heads(tx, cfg, day)}
+            if tx.postgres:  # the heads are read with the window's lock, in one round trip
+                row, found = tx.lock_window_and_read(
+                    number, self._heads_pg_sql(cfg), _heads_params(cfg, day)
+                )
+                win = self._ready(tx, self._open(row, number), number)
+            else:
+                win = self._ready_window(tx, number)
+                found = self._heads_sqlite_rows(tx, cfg, day)
+            heads = {r.id: r for r in found}
             candidates = [
                 Candidate(r.id, r.service, Lane(r.lane), r.queue_key) for r in heads.values()
             ]
@@ -182,23 +199,23 @@ class CallDesk:
                 tx, win, heads[choice.candidate.ticket_id], now, day, "call", choice.streak
             )
 
-    def _heads(self, tx: Tx, cfg: Window, day: dt.date) -> list[Any]:
-        """The head of every lane the window may call from, in one statement.
+    def _heads_pg_sql(self, cfg: Window) -> str:
+        """The head of every lane the window may call from, in one statement (PostgreSQL).
 
         The rows are whole tickets rows (aware datetimes and all), so the chosen one needs
         no second read."""
-        params: dict[str, Any] = {"day": day, "window": cfg.number}
-        params.update({f"s{i}": code for i, code in enumerate(cfg.services)})
-        if tx.postgres:
-            query = self._heads_pg.get(cfg.number)
-            if query is None:
-                query = self._heads_pg[cfg.number] = _heads_sql(cfg, postgres=True)
-            return pgraw.fetch_all(tx, query, params)
+        query = self._heads_pg.get(cfg.number)
+        if query is None:
+            query = self._heads_pg[cfg.number] = _heads_sql(cfg, postgres=True)
+        return query
+
+    def _heads_sqlite_rows(self, tx: Tx, cfg: Window, day: dt.date) -> list[Any]:
+        """The lane heads on SQLite: whole tickets rows, like ``_heads_pg_sql``'s."""
         stmt = self._heads_sqlite.get(cfg.number)
         if stmt is None:  # typed columns: SQLite's text timestamps come back as datetimes
             stmt = text(_heads_sql(cfg, postgres=False)).columns(*tickets.c)
             self._heads_sqlite[cfg.number] = stmt
-        return list(tx.conn.execute(stmt, params).all())
+        return list(tx.conn.execute(stmt, _heads_params(cfg, day)).all())
 
     def _assign(
         self,
@@ -495,20 +512,16 @@ class CallDesk:
         now, day, _ = self.ctx.now()
         with self.ctx.store.write() as tx:
             eval_id: int | None = None
-            if tx.postgres:
-                win = self._lock_window(tx, number)
+            if tx.postgres:  # the writes go with the window's lock, in one round trip
+                self.window(number)
+                timeout = dt.timedelta(seconds=self.ctx.cfg.evaluation.invite_timeout_seconds)
+                params = {"now": now, "w": number, "expires": now + timeout}
+                row, done = tx.lock_window_and_read(number, sql.FINISH_WRITES_PG, params)
+                win = self._open(row, number)
                 if win.current_ticket_id is None:
                     raise _not_serving(number)
-                timeout = dt.timedelta(seconds=self.ctx.cfg.evaluation.invite_timeout_seconds)
-                params = {
-                    "tid": win.current_ticket_id,
-                    "now": now,
-                    "w": number,
-                    "staff": win.staff,
-                    "expires": now + timeout,
-                }
-                t = pgraw.fetch_one(tx, sql.FINISH_WRITES_PG, params)
-                assert t is not None  # the window's current ticket exists (foreign key)
+                assert done  # the window's current ticket exists (foreign key)
+                t = done[0]
                 eval_id = t.eval_id
             else:
                 win, t = self._serving(tx, number)

@@ -50,6 +50,17 @@ def _rows(tx: Tx, sql: str, params: Mapping[str, Any]) -> list[Any]:
     return pgpipe.rows(_raw(tx), result)
 
 
+def fetch_pair(
+    tx: Tx, first: tuple[str, Mapping[str, Any]], second: tuple[str, Mapping[str, Any]]
+) -> tuple[list[Any], list[Any]]:
+    """The rows of two statements run in ``tx`` one after the other, in one round trip."""
+    from center.db import pgpipe
+
+    one, two = _send(tx, [pgpipe.statement(*first), pgpipe.statement(*second)])
+    raw = _raw(tx)
+    return pgpipe.rows(raw, one), pgpipe.rows(raw, two)
+
+
 def defer(tx: Tx, sql: str, params: Mapping[str, Any]) -> None:
     """Run ``sql`` in ``tx`` for its effect, with the transaction's next statement.
 

@@ -85,15 +85,19 @@ CALL_WRITES_PG = """
     INSERT INTO sessions (ticket_id, hall_day, service, "window", staff, started_at)
     VALUES (:tid, :day, :service, :w, :staff, :now)
     """
-# Finish the window's current ticket: it is read from the UPDATE's RETURNING, not before.
+# Finish the window's current ticket, read from the window's row (locked by the statement
+# before it; the caller checks the same conditions and refuses, rolling back, if they fail).
 # eval_id is NULL when the ticket was invited to rate already (before finishing).
 FINISH_WRITES_PG = """
-    WITH t AS (UPDATE tickets SET state = 'done', ended_at = :now WHERE id = :tid
+    WITH win AS (SELECT current_ticket_id AS tid, staff FROM windows
+        WHERE number = :w AND status <> 'closed' AND current_ticket_id IS NOT NULL),
+    t AS (UPDATE tickets SET state = 'done', ended_at = :now WHERE id = (SELECT tid FROM win)
         RETURNING id, hall_day, service, display, called_at),
-    s AS (UPDATE sessions SET ended_at = :now, outcome = 'done' WHERE ticket_id = :tid AND ended_at IS NULL),
-    w AS (UPDATE windows SET current_ticket_id = NULL WHERE number = :w),
+    s AS (UPDATE sessions SET ended_at = :now, outcome = 'done'
+        WHERE ticket_id = (SELECT tid FROM win) AND ended_at IS NULL),
+    w AS (UPDATE windows SET current_ticket_id = NULL WHERE number = :w AND EXISTS (SELECT FROM win)),
     e AS (INSERT INTO evaluations (ticket_id, hall_day, service, "window", staff, status, invited_at, expires_at)
-        SELECT t.id, t.hall_day, t.service, :w, :staff, 'invited', :now, :expires FROM t
+        SELECT t.id, t.hall_day, t.service, :w, (SELECT staff FROM win), 'invited', :now, :expires FROM t
         ON CONFLICT (ticket_id) DO NOTHING RETURNING id)
     SELECT t.id, t.hall_day, t.service, t.display, t.called_at, (SELECT id FROM e) AS eval_id FROM t
     """

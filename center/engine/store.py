@@ -16,7 +16,7 @@ import json
 import logging
 import secrets
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -95,35 +95,52 @@ class Tx:
     """The committing store's id, sent with the NOTIFY (see ``Store.origin``)."""
     pending: list[_Pending] = field(default_factory=list)
     committed: list[Event] = field(default_factory=list)
-    _prelocked: dict[int, Any] = field(default_factory=dict)
+    _guards: dict[int, Callable[[Any], None]] = field(default_factory=dict)
     deferred: list[tuple[bytes, Any]] = field(default_factory=list)
     """PostgreSQL writes waiting to go with the next statement (``pgraw.defer``)."""
 
     def lock_window(self, number: int) -> Any:
         """Window ``number``'s row, locked for the rest of the transaction (``FOR UPDATE`` on
-        PostgreSQL), or None if there is no such row.
-
-        The first call after ``prelock_window(number)`` returns the row that call read: the
-        row is locked, and nothing in this transaction has changed it since, so reading it
-        again would only cost a round trip."""
-        row = self._prelocked.pop(number, None)
-        if row is None:
-            row = self._read_window(number)
-        return row
-
-    def _read_window(self, number: int) -> Any:
+        PostgreSQL), or None if there is no such row. A guard on it runs first."""
         if self.postgres:  # often a transaction's first statement: see center.engine.pgraw
-            return pgraw.fetch_one(self, WINDOW_FOR_UPDATE_PG, {"w_number": number})
-        return self.conn.execute(WINDOW_FOR_UPDATE, {"w_number": number}).first()
+            row = pgraw.fetch_one(self, WINDOW_FOR_UPDATE_PG, {"w_number": number})
+        else:
+            row = self.conn.execute(WINDOW_FOR_UPDATE, {"w_number": number}).first()
+        return self._guarded(number, row)
 
-    def prelock_window(self, number: int) -> Any:
-        """Lock and read window ``number`` now (a caller's check before an engine action);
-        the action's own ``lock_window`` then takes this row instead of reading it again."""
-        self._prelocked.pop(number, None)
-        row = self._read_window(number)
-        if row is not None:
-            self._prelocked[number] = row
+    def lock_window_and_read(
+        self, number: int, sql: str, params: Mapping[str, Any]
+    ) -> tuple[Any, list[Any]]:
+        """PostgreSQL: ``lock_window(number)`` and then ``sql``'s rows, in one round trip.
+
+        ``sql`` runs after the lock is taken, as it would as a statement of its own, but the
+        action has not seen the row yet: what it reads or writes must not depend on the checks
+        the action makes of the row, or must make the same ones itself (an action that
+        refuses raises, and its transaction rolls back)."""
+        row, rows = pgraw.fetch_pair(
+            self, (WINDOW_FOR_UPDATE_PG, {"w_number": number}), (sql, params)
+        )
+        return self._guarded(number, row[0] if row else None), rows
+
+    def guard_window(self, number: int, check: Callable[[Any], None]) -> None:
+        """Run ``check`` on window ``number``'s row (or None) when this transaction locks it,
+        before the action sees it; ``check`` raises to refuse the action. Every window action
+        locks its window first; if one does not, the row is locked and checked at commit.
+
+        A caller's check before an engine action (the staff member is still on duty there)
+        thus costs no round trip of its own."""
+        self._guards[number] = check
+
+    def _guarded(self, number: int, row: Any) -> Any:
+        check = self._guards.pop(number, None)
+        if check is not None:
+            check(row)
         return row
+
+    def _check_unguarded(self) -> None:
+        """Before commit: lock and check every guarded window the action did not lock."""
+        while self._guards:
+            self.lock_window(next(iter(self._guards)))
 
     def emit(
         self,
@@ -253,6 +270,7 @@ class Store:
             try:
                 with conn.begin():
                     yield tx
+                    tx._check_unguarded()
                     if tx.postgres:
                         tx._commit_pg()
                     else:

@@ -92,7 +92,7 @@ def test_a_greenlet_waiting_on_a_row_lock_lets_the_holder_finish(
 
     def holder() -> None:
         with store.write() as tx:
-            tx.prelock_window(1)
+            tx.lock_window(1)
             order.append("holder locked")
             tx.conn.execute(text("SELECT pg_sleep(0.2)"))
             pgraw.execute(tx, "UPDATE windows SET status = 'open' WHERE number = 1", {})
@@ -102,7 +102,7 @@ def test_a_greenlet_waiting_on_a_row_lock_lets_the_holder_finish(
         with store.write() as tx:
             # A blocked loop would wait forever (the holder cannot run): fail instead.
             tx.conn.execute(text("SET LOCAL lock_timeout = '5s'"))
-            row = tx.prelock_window(1)
+            row = tx.lock_window(1)
             order.append("waiter locked")
             assert row is not None
             return str(row.status)

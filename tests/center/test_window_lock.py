@@ -1,47 +1,68 @@
-"""``Tx.prelock_window``: a caller's check reads the window once, and the action reuses it."""
+"""``Tx.guard_window``: a caller's check of the window runs on the row the action locks."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from center.engine.center import Center
-from center.engine.store import Tx
+from center.errors import Forbidden
 
 
-def test_the_first_lock_after_a_prelock_reads_nothing_and_the_next_reads_again(
-    center: Center, monkeypatch: pytest.MonkeyPatch
+def _snapshot(center: Center) -> tuple[Any, ...]:
+    """Everything an action at window 1 may change: the window, the tickets, the log."""
+    with center.store.read() as conn:
+        return (
+            tuple(conn.execute(text("SELECT * FROM windows WHERE number = 1")).one()),
+            tuple(conn.execute(text('SELECT id, state, "window" FROM tickets ORDER BY id')).all()),
+            conn.execute(text("SELECT count(*) FROM events")).scalar(),
+            conn.execute(text("SELECT count(*) FROM calls")).scalar(),
+            conn.execute(text("SELECT count(*) FROM evaluations")).scalar(),
+        )
+
+
+def _refuse(row: Any) -> None:
+    raise Forbidden(f"window {row.number} refused by the guard", zh="拒绝")
+
+
+def test_a_guard_runs_once_on_the_row_the_action_locks_before_it_goes_on(
+    center: Center,
 ) -> None:
     center.posts.login(1, "1001")
-    reads: list[int] = []
-    read = Tx._read_window
-
-    def counting(tx: Tx, number: int) -> Any:
-        reads.append(number)
-        return read(tx, number)
-
-    monkeypatch.setattr(Tx, "_read_window", counting)
+    center.tickets.issue("tax")
+    seen: list[Any] = []
     with center.store.write() as tx:
-        checked = tx.prelock_window(1)
-        assert reads == [1]
-        assert checked is not None and checked.staff == "1001"
-        assert tx.lock_window(1) is checked
-        assert reads == [1]  # taken, not read
-        again = tx.lock_window(1)
-        assert reads == [1, 1]  # read afresh: the action may have changed it
-        assert again is not None and again.number == 1
+        tx.guard_window(1, seen.append)
+        called = center.calls.call_next(1)
+        assert called is not None
+        assert [row.staff for row in seen] == ["1001"]
+        assert [row.current_ticket_id for row in seen] == [None]  # the row before the call
+        tx.lock_window(1)
+        assert len(seen) == 1  # checked once
 
 
-def test_an_action_after_a_prelock_sees_the_window_as_it_was_checked(center: Center) -> None:
+@pytest.mark.parametrize("action", ["call_next", "finish", "pause"])
+def test_a_guard_that_refuses_rolls_the_whole_action_back(center: Center, action: str) -> None:
     center.posts.login(1, "1001")
     center.tickets.issue("tax")
-    with center.store.write() as tx:
-        tx.prelock_window(1)
-        called = center.calls.call_next(1)
-    assert called is not None
-    center.calls.finish(1)
-    with center.store.write() as tx:
-        tx.prelock_window(1)
-        tx.prelock_window(1)  # a second check replaces the first
-        assert center.calls.call_next(1) is None  # nobody waits: the window was free
+    if action == "finish":
+        center.calls.call_next(1)
+    before = _snapshot(center)
+    with pytest.raises(Forbidden), center.store.write() as tx:
+        tx.guard_window(1, _refuse)
+        if action == "pause":
+            center.posts.pause(1, "break")
+        else:
+            getattr(center.calls, action)(1)
+    assert _snapshot(center) == before
+
+
+def test_a_guarded_window_the_action_never_locks_is_checked_before_the_commit(
+    center: Center,
+) -> None:
+    with pytest.raises(Forbidden), center.store.write() as tx:
+        tx.guard_window(1, _refuse)
+        tx.emit("test.a", at=center.ctx.now()[0], hall_day=center.ctx.now()[1], actor="test")
+    assert all(e.kind != "test.a" for e in center.store.events_after(0))
