@@ -14,10 +14,17 @@ A token checked within the last ``ttl`` seconds is taken as still valid. What th
 
 Entries are keyed by the token's digest, never the token itself; invalid tokens are not
 cached (each costs a read, as before).
+
+An entry lasts a random time between ``(1 - spread) * ttl`` and ``ttl``. With a fixed time,
+tokens first checked together (every device reconnecting after a restart, every client of
+the load benchmark logging in) would expire together, again and again: every five seconds
+all of them at once needed a read, and the queue behind that burst was the latency tail of
+the center (p99 of 130-300 ms at 500 requests/s, 6-17 ms without it).
 """
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable
@@ -26,6 +33,7 @@ from center.auth.roles import Principal
 from center.auth.tokens import token_hash
 
 DEFAULT_TTL_SECONDS = 5.0
+DEFAULT_SPREAD = 0.5
 
 
 class PrincipalCache:
@@ -36,13 +44,17 @@ class PrincipalCache:
         ttl: float = DEFAULT_TTL_SECONDS,
         *,
         max_entries: int = 10_000,
+        spread: float = DEFAULT_SPREAD,
         clock: Callable[[], float] = time.monotonic,
+        rng: Callable[[], float] = random.random,
     ) -> None:
-        if ttl < 0 or max_entries < 1:
-            raise ValueError("ttl must be >= 0 and max_entries >= 1")
+        if ttl < 0 or max_entries < 1 or not 0 <= spread < 1:
+            raise ValueError("ttl must be >= 0, max_entries >= 1 and 0 <= spread < 1")
         self.ttl = ttl
         self.max_entries = max_entries
+        self.spread = spread
         self._clock = clock
+        self._rng = rng
         self._entries: dict[str, tuple[Principal, float]] = {}
         self._lock = threading.Lock()
 
@@ -68,7 +80,8 @@ class PrincipalCache:
                 self._entries = {k: v for k, v in self._entries.items() if v[1] > now}
                 if len(self._entries) >= self.max_entries:
                     self._entries.clear()
-            self._entries[token_hash(token)] = (who, now + self.ttl)
+            lasts = self.ttl * (1 - self.spread * self._rng())
+            self._entries[token_hash(token)] = (who, now + lasts)
 
     def forget(self, predicate: Callable[[Principal], bool]) -> int:
         """Drop every entry whose principal matches; returns how many."""

@@ -3,6 +3,7 @@ what that allows is bounded (docs/api.md, "Authentication")."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -37,7 +38,7 @@ def _statements(api: Api) -> Callable[[], int]:
 
 def test_the_cache_answers_within_its_time_then_forgets() -> None:
     tick = FakeMonotonic()
-    cache = PrincipalCache(5.0, clock=tick)
+    cache = PrincipalCache(5.0, clock=tick, spread=0.0)
     who = Principal(Role.KIOSK, "k1", None)
     assert cache.get("hqd_abc") is None
     cache.put("hqd_abc", who)
@@ -47,6 +48,29 @@ def test_the_cache_answers_within_its_time_then_forgets() -> None:
     assert cache.get("hqd_abc") == who
     tick.now += 0.2
     assert cache.get("hqd_abc") is None
+
+
+def test_tokens_checked_together_do_not_expire_together() -> None:
+    """GIVEN 1,000 tokens cached at the same moment (devices reconnecting after a restart)
+    THEN none expires before half the cache time, all have by the full time, and in between
+    they expire a few at a time rather than all at once."""
+    import random
+
+    tick = FakeMonotonic()
+    cache = PrincipalCache(5.0, clock=tick, rng=random.Random(7).random)
+    tokens = [f"hqd_{i}" for i in range(1000)]
+    for i, token in enumerate(tokens):
+        cache.put(token, Principal(Role.KIOSK, f"k{i}", None))
+
+    def valid_after(seconds: float) -> int:
+        tick.now = 1000.0 + seconds
+        return sum(cache.get(t) is not None for t in tokens)
+
+    assert valid_after(2.49) == 1000
+    left = [valid_after(2.5 + 0.25 * step) for step in range(11)]
+    assert left[-1] == 0
+    assert all(a >= b for a, b in itertools.pairwise(left))
+    assert max(a - b for a, b in itertools.pairwise(left)) < 200  # about 100 per step
 
 
 def test_the_cache_keeps_no_token_and_stays_bounded() -> None:
