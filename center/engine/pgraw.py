@@ -88,13 +88,8 @@ def send_with_commit(tx: Tx, query: bytes, params: Sequence[Any]) -> list[Any]:
     return pgpipe.rows(_raw(tx), result)
 
 
-def fetch_all(tx: Tx, sql: str, params: Mapping[str, Any]) -> list[Any]:
-    """Every row of ``sql`` (SQLAlchemy ``:name`` style) run in ``tx``."""
-    return _rows(tx, sql, params)
-
-
 def fetch_one(tx: Tx, sql: str, params: Mapping[str, Any]) -> Any | None:
-    """The first row of ``sql`` run in ``tx``, or None."""
+    """The first row of ``sql`` (SQLAlchemy ``:name`` style) run in ``tx``, or None."""
     found = _rows(tx, sql, params)
     return found[0] if found else None
 
