@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from center.engine.store import Store
+from center.engine.store import Event, Store
 from center.live.hub import EventFilter, EventHub, Overflowed, Subscription, SubscriptionClosed
 from tests.live.conftest import commit
 
@@ -212,6 +212,19 @@ def _counting_reads(store: Store) -> list[int]:
     return reads
 
 
+def _two_commits_by_hand(
+    hub: EventHub, store: Store
+) -> tuple[Subscription, list[Event], list[Event], list[int]]:
+    """A live subscription, two commits the hub has not been told of (the test hands them
+    over itself, in whatever order), and the count of log reads from then on."""
+    sub = hub.subscribe()
+    drain(sub)
+    assert hub._unsubscribe is not None
+    hub._unsubscribe()
+    first, second = commit(store), commit(store)
+    return sub, first, second, _counting_reads(store)
+
+
 def test_local_commits_reported_out_of_order_are_published_in_order_without_a_read(
     store: Store,
 ) -> None:
@@ -219,12 +232,7 @@ def test_local_commits_reported_out_of_order_are_published_in_order_without_a_re
     worker threads) WHEN the later one is reported first THEN it is held, and both are
     published in seq order once the earlier one is reported, with no read of the log."""
     with EventHub(store).start(background=False) as hub:
-        sub = hub.subscribe()
-        drain(sub)
-        assert hub._unsubscribe is not None
-        hub._unsubscribe()  # the test hands the hub its batches itself, in the wrong order
-        first, second = commit(store), commit(store)
-        reads = _counting_reads(store)
+        sub, first, second, reads = _two_commits_by_hand(hub, store)
         hub.committed(second)
         assert sub.read() == [] and hub.head == first[0].seq - 1
         hub.committed(first)
@@ -272,12 +280,7 @@ def test_on_a_loop_a_gap_filled_within_the_grace_costs_no_thread_wake_up(store: 
     hub = EventHub(store, poll_seconds=60, listen=False, gap_grace=0.05)
     wake = hub._wake = CountingEvent()
     with hub.start():
-        sub = hub.subscribe()
-        drain(sub)
-        assert hub._unsubscribe is not None
-        hub._unsubscribe()  # the test hands the hub its batches itself, in the wrong order
-        first, second = commit(store), commit(store)
-        reads = _counting_reads(store)
+        sub, first, second, reads = _two_commits_by_hand(hub, store)
         woken = wake.sets
 
         async def report() -> None:
