@@ -105,10 +105,11 @@ def logout(hall: HallDep, who: StaffCaller) -> OkOut:
     return OkOut()
 
 
-def _on_duty(hall: Hall, who: Principal) -> int:
+def _on_duty(hall: Hall, who: Principal, *, at_lock: bool) -> int:
     """The session's window. The action's transaction goes on there only while ``who`` is
-    still the staff member on duty: checked on the window's row when the action locks it
-    (``Tx.guard_window``), so the check costs no round trip of its own."""
+    still the staff member on duty, checked on the window's row (``Tx.guard_window``): now,
+    before the action does anything; or, ``at_lock``, when the action locks the row, which
+    saves call-next and finish a round trip (they lock it first, with their statement)."""
     window = who.window
     if window is None:
         raise InvalidState(
@@ -126,6 +127,8 @@ def _on_duty(hall: Hall, who: Principal) -> int:
 
     with hall.center.store.write() as tx:  # the action's own transaction (see _act)
         tx.guard_window(window, check)
+        if not at_lock:
+            tx.lock_window(window)
     return window
 
 
@@ -137,10 +140,12 @@ def _act(
     body: BaseModel | None,
     action: Callable[[int], BaseModel],
     status: int = 200,
+    *,
+    checked_at_lock: bool = False,
 ) -> JSONResponse:
     def run() -> BaseModel:
         with hall.center.store.write():
-            return action(_on_duty(hall, who))
+            return action(_on_duty(hall, who, at_lock=checked_at_lock))
 
     return idempotent(hall, who, key, request, body, run, status)
 
@@ -156,7 +161,7 @@ def call_next(
         called = hall.center.calls.call_next(window)
         return CallNextOut(called=CalledOut.of(called) if called else None)
 
-    return _act(hall, who, request, idempotency_key, None, action)
+    return _act(hall, who, request, idempotency_key, None, action, checked_at_lock=True)
 
 
 @router.post("/call-number", response_model=CalledOut)
@@ -291,6 +296,7 @@ def finish(
         idempotency_key,
         None,
         lambda window: FinishOut(ticket_id=hall.center.calls.finish(window)),
+        checked_at_lock=True,
     )
 
 

@@ -137,7 +137,7 @@ class Tx:
             check(row)
         return row
 
-    def _check_unguarded(self) -> None:
+    def _check_guards_left(self) -> None:
         """Before commit: lock and check every guarded window the action did not lock."""
         while self._guards:
             self.lock_window(next(iter(self._guards)))
@@ -270,7 +270,7 @@ class Store:
             try:
                 with conn.begin():
                     yield tx
-                    tx._check_unguarded()
+                    tx._check_guards_left()
                     if tx.postgres:
                         tx._commit_pg()
                     else:

@@ -183,3 +183,42 @@ def test_on_postgresql_a_token_not_cached_is_looked_up_on_the_loop(
     r = api.http.get("/api/v1/me", headers=kiosk)
     assert r.status_code == 200, r.text
     assert seen == [True]
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_api(request: pytest.FixtureRequest, make_api: Any) -> Api:
+    if request.param == "sqlite":
+        return make_api()
+    return make_api(url=request.getfixturevalue("pg_url"))
+
+
+def test_a_staff_member_taken_over_is_refused_before_anything_else_is_checked(
+    db_api: Api,
+) -> None:
+    """GIVEN a session whose window was handed to someone else (the token still cached)
+    WHEN it calls, finishes, calls a number that does not exist or requeues a waiting ticket
+    THEN every one is a 403 naming the new holder: the duty check comes before the action's
+    own checks (for call-next and finish it runs on the row their first statement locks),
+    and nothing is recorded."""
+    api = db_api
+    api.hall.principals = PrincipalCache(5.0, clock=FakeMonotonic())
+    old = api.login("1001", 1)
+    assert api.http.get("/api/v1/me", headers=old).status_code == 200  # cached now
+    issued = api.center.tickets.issue("tax")
+    from center.auth.staff import StaffAuth
+
+    auth = StaffAuth(api.center.ctx.cfg, api.center.store, api.clock)
+    with api.center.store.write() as tx:
+        auth.end_sessions(tx, window=1)
+    api.center.posts.handover(1, "1002", "takeover at log-in")
+    seq = api.center.store.last_seq()
+    for path, body in [
+        ("call-next", None),
+        ("finish", None),
+        ("call-number", {"number": "A999"}),
+        ("requeue", {"number": issued.display}),
+    ]:
+        r = api.http.post(f"/api/v1/staff/{path}", json=body, headers=old)
+        assert r.status_code == 403, (path, r.text)
+        assert "held by staff 1002" in r.json()["message"]
+    assert api.center.store.last_seq() == seq
