@@ -165,8 +165,8 @@ def test_on_postgresql_a_token_not_cached_is_looked_up_on_the_loop(
     make_api: Any, pg_url: str
 ) -> None:
     """GIVEN a center on PostgreSQL WHEN a request brings a token the cache does not hold
-    THEN its lookup runs as a greenlet on the event loop, not on a worker thread (where
-    every lookup cost the loop a dozen thread switches), and the request is answered."""
+    THEN its lookup runs as a greenlet on the event loop, not on a worker thread (which then
+    waits for the GIL the loop holds), and the request is answered."""
     from sqlalchemy.util.concurrency import in_greenlet
 
     api = make_api(url=pg_url)
