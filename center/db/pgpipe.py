@@ -167,8 +167,7 @@ def _prepared(raw: Any) -> dict[tuple[bytes, tuple[int, ...]], bytes] | None:
 
     Only a connection that is told when they are dropped keeps them
     (``GreenConnection.hallq_prepared``); on any other (None) nothing is prepared."""
-    found: dict[tuple[bytes, tuple[int, ...]], bytes] | None = getattr(raw, "hallq_prepared", None)
-    return found
+    return getattr(raw, "hallq_prepared", None)
 
 
 def _abandon(raw: Any) -> None:

@@ -89,7 +89,7 @@ def test_start_up_objects_are_frozen_and_young_collections_are_rarer() -> None:
         freeze_startup_objects()
         assert gc.get_freeze_count() > 0
         assert gc.get_threshold() == (GC_YOUNG_THRESHOLD, before[1], before[2])
-        assert GC_YOUNG_THRESHOLD == 10_000
+        assert before[0] < GC_YOUNG_THRESHOLD
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
